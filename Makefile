@@ -1,0 +1,38 @@
+# futsim's commands. Each target sets up what it needs first (a .venv built from
+# requirements.lock), so on a fresh machine one command does everything.
+#   make demo   — the main job
+#   make test   — lint, import rules and the test suite (what CI runs)
+#   make bench  — benchmarks (not part of the tests)
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+	  echo "futsim needs Python 3.11 ('$(PYTHON)' not found); set PYTHON=/path/to/python3.11"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/futsim demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
