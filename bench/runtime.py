@@ -151,3 +151,29 @@ def sleeps_on_bare_simpy(n: int) -> Timing:
     env.process(sleeper())
     wall_s, _ = _timed(env.run)
     return Timing(wall_s, n)
+
+
+def timer_chain_on_sim(n: int) -> Timing:
+    """The timer path alone: a callback that re-arms ``loop.call_later(0.001, ...)`` ``n``
+    times (no coroutine, future or task wake-up in between; ``wallclock=True``)."""
+    sim = Simulation(seed=1, horizon_s=n / 1000 + 60, wallclock=True)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        left = [n]
+
+        def tick() -> None:
+            left[0] -= 1
+            if left[0]:
+                loop.call_later(0.001, tick)
+            else:
+                done.set_result(None)
+
+        loop.call_later(0.001, tick)
+        await done
+
+    wall_s, result = _timed(lambda: sim.run(main()))
+    if result.ended != "completed" or result.end_us - result.start_us != n * 1000:
+        raise AssertionError(f"timer chain workload misbehaved: {result}")
+    return Timing(wall_s, n, result.loop_iterations)

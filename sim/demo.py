@@ -96,13 +96,25 @@ def build(seed: int, hours: float, n_symbols: int) -> tuple[Simulation, dict[str
                 entry, best, order_id = ticks, ticks, uuid.uuid4().hex[:12]
                 stop = ticks * 98 // 100
                 tally.entries += 1
-                trace.record("entry", symbol=symbol.name, id=order_id, price=price(symbol, ticks),
-                             stop=price(symbol, stop), event_ms=event_ms)
+                trace.record(
+                    "entry",
+                    symbol=symbol.name,
+                    id=order_id,
+                    price=price(symbol, ticks),
+                    stop=price(symbol, stop),
+                    event_ms=event_ms,
+                )
             elif ticks <= stop:
                 tally.exits += 1
                 tally.pnl_ticks += stop - entry
-                trace.record("exit", symbol=symbol.name, id=order_id, mark=price(symbol, ticks),
-                             stop=price(symbol, stop), pnl=price(symbol, stop - entry))
+                trace.record(
+                    "exit",
+                    symbol=symbol.name,
+                    id=order_id,
+                    mark=price(symbol, ticks),
+                    stop=price(symbol, stop),
+                    pnl=price(symbol, stop - entry),
+                )
                 entry = None
                 await asyncio.sleep(30)  # cool down, then take the first fresh price
                 while not queue.empty():
@@ -113,8 +125,9 @@ def build(seed: int, hours: float, n_symbols: int) -> tuple[Simulation, dict[str
                 if best * 1000 >= entry * 1015 and trail > stop:
                     stop = trail
                     tally.stop_moves += 1
-                    trace.record("stop.moved", symbol=symbol.name, id=order_id,
-                                 stop=price(symbol, stop))
+                    trace.record(
+                        "stop.moved", symbol=symbol.name, id=order_id, stop=price(symbol, stop)
+                    )
 
     async def main() -> None:
         async with asyncio.TaskGroup() as group:
@@ -137,8 +150,13 @@ def run_demo(seed: int = 1, hours: float = 6.0, n_symbols: int = 5) -> tuple[Run
         "trace_records": len(sim.trace),
         "trace_sha256": sim.trace.sha256(),
         "symbols": {
-            name: {"entries": t.entries, "stop_moves": t.stop_moves, "exits": t.exits,
-                   "pnl_ticks": t.pnl_ticks, "stale_feed": t.stale}
+            name: {
+                "entries": t.entries,
+                "stop_moves": t.stop_moves,
+                "exits": t.exits,
+                "pnl_ticks": t.pnl_ticks,
+                "stale_feed": t.stale,
+            }
             for name, t in tallies.items()
         },
     }
@@ -148,16 +166,19 @@ def run_demo(seed: int = 1, hours: float = 6.0, n_symbols: int = 5) -> tuple[Run
 def format_summary(summary: dict) -> str:
     rows = [f"{'symbol':<10}{'entries':>9}{'stop moves':>12}{'exits':>8}{'pnl ticks':>11}"]
     for name, t in summary["symbols"].items():
-        rows.append(f"{name:<10}{t['entries']:>9}{t['stop_moves']:>12}{t['exits']:>8}"
-                    f"{t['pnl_ticks']:>11}")
-    return "\n".join([
-        "futsim demo: a toy trailing-stop protector on a simulated mark-price feed",
-        "(a runtime demonstration; incident replay comes with the scenario runner)",
-        "",
-        *rows,
-        "",
-        f"simulated {summary['virtual_s'] / 3600:g} h in {summary['wall_s']} s of wall time "
-        f"({summary['speedup']:,}x real time, {summary['simpy_events']:,} simpy events)",
-        f"trace: {summary['trace_records']:,} records, sha256 {summary['trace_sha256']}",
-        f"same inputs, same hash, in any process: {summary['command']}",
-    ])
+        rows.append(
+            f"{name:<10}{t['entries']:>9}{t['stop_moves']:>12}{t['exits']:>8}{t['pnl_ticks']:>11}"
+        )
+    return "\n".join(
+        [
+            "futsim demo: a toy trailing-stop protector on a simulated mark-price feed",
+            "(a runtime demonstration; incident replay comes with the scenario runner)",
+            "",
+            *rows,
+            "",
+            f"simulated {summary['virtual_s'] / 3600:g} h in {summary['wall_s']} s of wall time "
+            f"({summary['speedup']:,}x real time, {summary['simpy_events']:,} simpy events)",
+            f"trace: {summary['trace_records']:,} records, sha256 {summary['trace_sha256']}",
+            f"same inputs, same hash, in any process: {summary['command']}",
+        ]
+    )

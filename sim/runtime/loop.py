@@ -29,6 +29,7 @@ import math
 import threading
 import time
 import weakref
+from asyncio.futures import _set_result_unless_cancelled
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +66,14 @@ def _forbidden(name: str) -> Callable[..., Any]:
     return method
 
 
+class _SimTimer(asyncio.TimerHandle):
+    """An asyncio timer handle that is also its own simpy event: simpy's ``step()`` reads
+    only ``callbacks`` and ``_ok`` from an event, so the handle goes into simpy's heap
+    directly, with no ``Timeout`` object beside it (one allocation per timer saved)."""
+
+    __slots__ = ("_ok", "callbacks")
+
+
 class SimLoop(asyncio.BaseEventLoop):
     """An event loop on a simpy clock. Create one per run, with the run's Environment.
 
@@ -84,6 +93,7 @@ class SimLoop(asyncio.BaseEventLoop):
     ) -> None:
         super().__init__()
         self._env = env
+        self._timer_callbacks = (self._fire_timer,)  # shared: simpy only iterates it
         # loop.time() returns epoch seconds, whose float ulp (2.4e-7 s) exceeds asyncio's
         # default resolution; with 1e-9 a due timer can look not-yet-due forever (§3.6).
         self._clock_resolution = 1e-6
@@ -102,7 +112,6 @@ class SimLoop(asyncio.BaseEventLoop):
         self._waits: dict[asyncio.Task, tuple[object, int]] = {}
         self._signal_handlers: dict[int, asyncio.Handle] = {}
         self._asyncgens_ordered: list[weakref.ref] = []
-        self._on_advance: Callable[[int], None] | None = None
         self._last_activity_us = env.now
         self._instant_started_real = _REAL["perf_counter"]()
         #: (virtual µs, wall seconds) of instants slower than SLOW_INSTANT_WALL_S.
@@ -122,10 +131,6 @@ class SimLoop(asyncio.BaseEventLoop):
 
     def time(self) -> float:
         return self._env.now / US_PER_S
-
-    def set_advance_hook(self, hook: Callable[[int], None] | None) -> None:
-        """``hook(t_us)`` runs just before simpy moves to a new instant (the wall clock)."""
-        self._on_advance = hook
 
     def set_hard_stop(self, t_us: int | float) -> None:
         """Past this virtual instant the run is stuck: :class:`ShutdownOverrun`."""
@@ -151,29 +156,38 @@ class SimLoop(asyncio.BaseEventLoop):
 
     # ----------------------------------------------------------------- timers
     def call_later(self, delay, callback, *args, context=None):
-        delay_us = s_to_us(delay) if delay > 0 else 0
-        return self._timer_at_us(self._env.now + delay_us, callback, args, context)
+        now_us = self._env._now
+        return self._timer_at_us(
+            now_us + s_to_us(delay) if delay > 0 else now_us, callback, args, context
+        )
 
     def call_at(self, when, callback, *args, context=None):
-        return self._timer_at_us(max(s_to_us(when), self._env.now), callback, args, context)
+        return self._timer_at_us(max(s_to_us(when), self._env._now), callback, args, context)
 
     def _timer_at_us(self, when_us, callback, args, context):
         self._check_closed()
-        handle = asyncio.TimerHandle(when_us / US_PER_S, callback, args, self, context)
-        handle._scheduled = True
+        timer = _SimTimer(when_us / US_PER_S, callback, args, self, context)
+        timer._scheduled = True
+        timer.callbacks = self._timer_callbacks
+        timer._ok = True
         if args and type(args[0]) is SimFuture:
             # A sleep or a wait_for bound: this future will be completed by time itself.
             args[0]._sim_wakes_us = when_us
-        self._env.timeout(when_us - self._env.now, handle).callbacks.append(self._fire_timer)
-        return handle
+        self._env.schedule(timer, simpy.core.NORMAL, when_us - self._env._now)
+        return timer
 
-    def _fire_timer(self, event: simpy.Event) -> None:
-        handle = event.value
-        if handle._cancelled:
+    def _fire_timer(self, timer: _SimTimer) -> None:
+        if timer._cancelled:
             self._dead_timers -= 1
             return
-        handle._scheduled = False
-        self._ready.append(handle)
+        timer._scheduled = False
+        if timer._callback is _set_result_unless_cancelled:
+            # asyncio.sleep's timer: resolving the future here rather than from a ready
+            # handle runs no user code and schedules the same wake-up; it saves a loop
+            # iteration per sleep (bench/: the per-timer cost).
+            timer._run()
+        else:
+            self._ready.append(timer)
 
     def _timer_handle_cancelled(self, handle):
         if handle._scheduled:
@@ -195,21 +209,24 @@ class SimLoop(asyncio.BaseEventLoop):
 
     def _idle(self):
         """asyncio is quiescent: check health, then step simpy until something is runnable."""
-        self.check_health()
+        if self._crashed or self._callback_errors:
+            self.check_health()
         env = self._env
         ready = self._ready
-        queue = env._queue
-        self._last_activity_us = env.now
+        queue = env._queue  # simpy's heap of (time, priority, insertion number, event)
+        self._last_activity_us = env._now
+        steps = 0
         while not ready:
             if len(queue) - self._dead_timers - self._horizon_pending <= 0:
                 self._raise_deadlock()
-            t_us = env.peek()
-            if t_us > self._hard_stop_us:
-                self._raise_overrun()
-            if t_us != env.now:
+            t_us = queue[0][0]  # env.peek(), without its empty-heap check (done above)
+            if t_us != env._now:
+                if t_us > self._hard_stop_us:
+                    self._raise_overrun()
                 self._advance(t_us)
             env.step()
-            self.simpy_steps += 1
+            steps += 1
+        self.simpy_steps += steps
 
     def _advance(self, t_us: int) -> None:
         self._spins = 0
@@ -218,8 +235,6 @@ class SimLoop(asyncio.BaseEventLoop):
         if spent > SLOW_INSTANT_WALL_S:
             self.slow_instants.append((self._env.now, spent))
         self._instant_started_real = real_now
-        if self._on_advance is not None:
-            self._on_advance(t_us)
         if self._stall_after_us is not None and t_us >= self._stall_scan_due_us:
             self._scan_stalls(t_us)
 

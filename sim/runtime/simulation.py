@@ -116,7 +116,7 @@ class Simulation:
         self._used = True
         loop = self.loop
         wall_started = _REAL["perf_counter"]()
-        clock = VirtualWallClock(self.start_us) if self._wallclock else None
+        clock = VirtualWallClock(lambda: self.env.now) if self._wallclock else None
         _active.append(self)
         try:
             with contextlib.ExitStack() as stack:
@@ -127,7 +127,6 @@ class Simulation:
                     # process imported before it.
                     clock.start()
                     stack.callback(clock.stop)
-                    loop.set_advance_hook(clock.advance)
                 stack.enter_context(EntropyPatch(self.streams))
                 stack.enter_context(BlockingCallGuard(loop.describe_now))
                 try:

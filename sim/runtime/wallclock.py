@@ -1,17 +1,20 @@
 """The wall clock inside a run reads virtual time; outside a run nothing is patched.
 
-freezegun (1.5.5) is started once per run and moved forward only when virtual time moves
-(``../shared/reference/virtual-time.md`` §5): it patches ``time.*``, ``datetime.datetime``,
-``datetime.date`` and every module-level alias of them. Two refinements:
+freezegun (1.5.5) is started once per run (``../shared/reference/virtual-time.md`` §5): it
+patches ``time.*``, ``datetime.datetime``, ``datetime.date`` and every module-level alias of
+them. Then three refinements:
 
 * freezegun's ignore list is cleared for the run (and restored after): with it, every clock
   read walks the call stack;
+* freezegun's frozen instant is replaced by a reader of the run's clock, so the wall clock
+  follows virtual time *without any work when time moves*: moving it on every advance cost
+  ~14 % of a tick-heavy run (bench/). The datetime is built on first read at each instant;
 * ``time.time``, ``time.time_ns``, ``time.monotonic(_ns)`` and ``time.perf_counter(_ns)`` are
-  then replaced by exact readers of the integer-microsecond clock. freezegun derives
-  ``time_ns()`` from a float (``int(time() * 1e9)``), which lands 1 ns *before* an exact
-  millisecond about half the time, so ccxt's ``milliseconds()`` (``time_ns() // 10**6``)
-  would stamp requests 1 ms early. Module-level aliases (``from time import time``) keep
-  freezegun's float-derived readers, which agree to within a float ulp.
+  exact readers of the integer-microsecond clock. freezegun derives ``time_ns()`` from a float
+  (``int(time() * 1e9)``), which lands 1 ns *before* an exact millisecond about half the
+  time, so ccxt's ``milliseconds()`` (``time_ns() // 10**6``) would stamp requests 1 ms
+  early. Module-level aliases (``from time import time``) keep freezegun's float-derived
+  readers, which agree to within a float ulp.
 
 Never use ``real_asyncio=True``: the loop's clock is simpy's and reads no ``time`` function.
 """
@@ -20,24 +23,41 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
+from collections.abc import Callable
 
 import freezegun
 import freezegun.api
 import freezegun.config
 
-from sim.runtime.units import US_PER_S, us_to_datetime
+from sim.runtime.units import US_PER_S
 
-_CLOCK_NAMES = ("time", "time_ns", "monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns")
+_NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
+
+
+class _VirtualInstant:
+    """Stands where freezegun keeps its frozen datetime: ``()`` gives the current virtual
+    instant as a naive UTC datetime, rebuilt only when the instant has changed."""
+
+    def __init__(self, now_us: Callable[[], int]) -> None:
+        self._now_us = now_us
+        self._at_us = -1
+        self._at = _NAIVE_EPOCH
+
+    def __call__(self) -> _dt.datetime:
+        now_us = self._now_us()
+        if now_us != self._at_us:
+            self._at = _NAIVE_EPOCH + _dt.timedelta(microseconds=now_us)
+            self._at_us = now_us
+        return self._at
 
 
 class VirtualWallClock:
-    """Started with :meth:`start` at the run's first instant; :meth:`advance` on each move."""
+    """Between :meth:`start` and :meth:`stop`, every wall clock reads ``now_us()``."""
 
-    def __init__(self, start_us: int) -> None:
-        self._now_us = start_us
+    def __init__(self, now_us: Callable[[], int]) -> None:
+        self._now_us = now_us
         self._freezer: freezegun.api._freeze_time | None = None
-        self._factory = None
-        self._saved_ignore: list[str] | None = None
+        self._saved_ignore: list[str] = []
 
     @property
     def active(self) -> bool:
@@ -46,49 +66,34 @@ class VirtualWallClock:
     def start(self) -> None:
         if freezegun.api.freeze_factories:
             raise RuntimeError(
-                "freezegun is already active (a freeze_time() outside the run?); a futsim run "
+                "freezegun is already active (a freeze_time() around the run?); a futsim run "
                 "owns the wall clock. Remove the outer freeze_time."
             )
         self._saved_ignore = list(freezegun.config.settings.default_ignore_list)
         freezegun.configure(default_ignore_list=[])
+        instant = _VirtualInstant(self._now_us)
         try:
-            naive_utc = us_to_datetime(self._now_us).replace(tzinfo=None)
-            self._freezer = freezegun.freeze_time(naive_utc)
-            self._factory = self._freezer.start()
+            self._freezer = freezegun.freeze_time(instant())
+            self._freezer.start()
         except BaseException:
             self._freezer = None
             freezegun.configure(default_ignore_list=self._saved_ignore)
             raise
+        freezegun.api.freeze_factories[-1] = instant
         self._install_exact_readers()
 
     def _install_exact_readers(self) -> None:
-        clock = self
+        now_us = self._now_us
 
         def fake_time() -> float:
-            return clock._now_us / US_PER_S
+            return now_us() / US_PER_S
 
         def fake_time_ns() -> int:
-            return clock._now_us * 1_000
+            return now_us() * 1_000
 
-        readers = {
-            "time": fake_time,
-            "time_ns": fake_time_ns,
-            "monotonic": fake_time,
-            "monotonic_ns": fake_time_ns,
-            "perf_counter": fake_time,
-            "perf_counter_ns": fake_time_ns,
-        }
-        for name in _CLOCK_NAMES:  # freezegun.stop() restores every one of these
-            setattr(time, name, readers[name])
-
-    def advance(self, t_us: int) -> None:
-        """Move the wall clock to ``t_us`` (never backwards)."""
-        delta_us = t_us - self._now_us
-        if delta_us <= 0:
-            return
-        self._now_us = t_us
-        if self._factory is not None:
-            self._factory.tick(_dt.timedelta(microseconds=delta_us))
+        # freezegun.stop() restores every one of these to the real function.
+        time.time = time.monotonic = time.perf_counter = fake_time
+        time.time_ns = time.monotonic_ns = time.perf_counter_ns = fake_time_ns
 
     def stop(self) -> None:
         if self._freezer is None:
@@ -97,5 +102,4 @@ class VirtualWallClock:
             self._freezer.stop()
         finally:
             self._freezer = None
-            self._factory = None
             freezegun.configure(default_ignore_list=self._saved_ignore)
