@@ -17,14 +17,27 @@ def futsim(*args: str, hashseed: int = 0) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONHASHSEED": str(hashseed)}
     return subprocess.run(
         [sys.executable, "-m", "sim", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
 def test_demo_is_deterministic_across_processes_and_writes_its_trace(tmp_path):
     runs = [
-        futsim("demo", "--json", "--hours", "0.5", "--symbols", "3",
-               "--trace", str(tmp_path / f"trace{h}.jsonl"), hashseed=h)
+        futsim(
+            "demo",
+            "--json",
+            "--hours",
+            "0.5",
+            "--symbols",
+            "3",
+            "--trace",
+            str(tmp_path / f"trace{h}.jsonl"),
+            hashseed=h,
+        )
         for h in (0, 4242)
     ]
     assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
@@ -33,8 +46,9 @@ def test_demo_is_deterministic_across_processes_and_writes_its_trace(tmp_path):
     assert summaries[0]["virtual_s"] == 1800
     assert sorted(summaries[0]["symbols"]) == ["BTCUSDT", "ETHUSDT", "SOONUSDT"]
     assert sha256_of_file(tmp_path / "trace0.jsonl") == summaries[0]["trace_sha256"]
-    other_seed = json.loads(futsim("demo", "--json", "--hours", "0.5", "--symbols", "3",
-                                   "--seed", "2").stdout)
+    other_seed = json.loads(
+        futsim("demo", "--json", "--hours", "0.5", "--symbols", "3", "--seed", "2").stdout
+    )
     assert other_seed["trace_sha256"] != summaries[0]["trace_sha256"]
 
 

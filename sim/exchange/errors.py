@@ -123,3 +123,19 @@ def post_only_rejected() -> BinanceError:
 
 def leverage_invalid() -> BinanceError:
     return BinanceError(-4028, "Leverage is not valid")
+
+
+def limit_order_only() -> BinanceError:
+    return BinanceError(-5025, "Only limit order is supported.")
+
+
+def same_order() -> BinanceError:
+    return BinanceError(-5027, "No need to modify the order.")
+
+
+def invalid_listen_key() -> BinanceError:
+    return BinanceError(
+        -1125,
+        "This listenKey does not exist. Please use `POST /fapi/v1/listenKey` to recreate "
+        "`listenKey`",
+    )

@@ -390,6 +390,38 @@ class Exchange:
         self._open_orders.pop(order.order_id, None)
         return cancelled, [OrderUpdated(t_ms, cancelled, "CANCELED")]
 
+    def modify_order(
+        self,
+        t_ms: int,
+        symbol: str,
+        order_id: int | None,
+        client_id: str | None,
+        side: str,
+        quantity: Decimal,
+        price: Decimal,
+    ) -> tuple[Order, list[Event]]:
+        """``PUT /fapi/v1/order``: only an open LIMIT order; a modified order that now
+        crosses the price fills at once (binance-usdm.md §4.1)."""
+        order = self.find_order(symbol, order_id, client_id)
+        if order.type != "LIMIT":
+            raise errors.limit_order_only()
+        if not order.is_open:
+            raise errors.no_such_order()
+        if side != order.side:
+            raise errors.illegal_value("side")
+        spec = self.specs[symbol]
+        spec.check_quantity(quantity, market=False)
+        spec.check_price(price)
+        if quantity == order.quantity and price == order.price:
+            raise errors.same_order()
+        amended = replace(order, quantity=quantity, price=price, update_ms=t_ms)
+        self.orders[order.order_id] = amended
+        events: list[Event] = [OrderUpdated(t_ms, amended, "AMENDMENT")]
+        last = self._prices_of(symbol).last
+        if self._limit_crossed(side, price, last):
+            events += self._fill(t_ms, amended, last, maker=False)
+        return self.orders[order.order_id], events
+
     def cancel_all_orders(self, t_ms: int, symbol: str) -> list[Event]:
         self.spec(symbol)
         events: list[Event] = []
