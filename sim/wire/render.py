@@ -79,7 +79,10 @@ def algo_order(
         "priceMatch": "NONE",
         "closePosition": a.close_position,
         "priceProtect": a.price_protect,
-        "reduceOnly": a.reduce_only,
+        # Fix: a closePosition stop reads reduceOnly=true on Binance (real /fapi/v1/order
+        # answers for closePosition stops say so, as do the samples of binance-usdm.md §6.12
+        # and §9.3); the fake said false, so ccxt's unified reduceOnly disagreed with live.
+        "reduceOnly": a.reduce_only or a.close_position,
         "createTime": a.create_ms,
         "updateTime": a.update_ms,
         "triggerTime": a.trigger_ms,
@@ -260,7 +263,7 @@ def algo_update(e: AlgoUpdated) -> dict[str, Any]:
             "pm": "NONE",
             "cp": a.close_position,
             "pP": a.price_protect,
-            "R": a.reduce_only,
+            "R": a.reduce_only or a.close_position,  # as "reduceOnly" in algo_order()
             "tt": a.trigger_ms,
             "gtd": 0,
             "rm": a.reason,

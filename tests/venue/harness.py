@@ -33,10 +33,11 @@ def run_ccxt(
     horizon_s: float = 3600,
     ccxt_config: dict | None = None,
     seed: int = 1,
+    start_us: int = T0_US,
 ) -> tuple[Any, RunResult, FakeBinance, Simulation]:
-    """``body(ex, venue, sim)`` runs inside a Simulation; SOONUSDT at 2.0333 and BTCUSDT at
-    97000 from the start."""
-    sim = Simulation(seed=seed, start_us=T0_US, horizon_s=horizon_s)
+    """``body(ex, venue, sim)`` runs inside a Simulation that starts at ``start_us``;
+    SOONUSDT at 2.0333 and BTCUSDT at 97000 from the start."""
+    sim = Simulation(seed=seed, start_us=start_us, horizon_s=horizon_s)
     venue = FakeBinance(sim, venue_config or VenueConfig(symbols=("SOONUSDT", "BTCUSDT")))
     venue.set_price("SOONUSDT", Decimal("2.0333"))
     venue.set_price("BTCUSDT", Decimal("97000.0"))

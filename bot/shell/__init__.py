@@ -1,0 +1,1 @@
+"""The bot's asyncio shell: ccxt, streams, timers, the repository writer."""

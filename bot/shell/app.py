@@ -1,0 +1,353 @@
+"""The bot's asyncio shell: streams in, commands out, around the pure core.
+
+One task owns the core (:class:`~bot.core.protector.Protector`): it takes events from a
+queue, hands them to the core, and starts what the core asks (ccxt calls, timers,
+reconciliations) as tasks that put their outcomes back on the queue. Around it: consumers of
+the user data stream (``watch_orders``, ``watch_positions``) and of the mark prices, a
+periodic REST reconciliation, our own listenKey keepalive (ccxt sends only one:
+binance-usdm.md §10), the repository writer and the entry signals.
+
+The same code runs live and in simulation: it is given a ccxt.pro ``binanceusdm`` and never
+knows which network is under it. Its clock is ccxt's (``exchange.milliseconds()``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+import ccxt
+
+from bot.config import BotConfig, Entry
+from bot.core import messages as m
+from bot.core.guard import GuardConfig, GuardState
+from bot.core.protector import Protector
+from bot.core.trailing import Trail, TrailParams
+from bot.repository import Repository, StopRecord, TrailRecord
+from bot.shell.exchange import NOT_EXECUTED, UNKNOWN_OUTCOME, Venue, error_code
+
+log = logging.getLogger("bot")
+
+STREAM_RETRY_MS = 1_000
+
+
+class Bot:
+    def __init__(
+        self,
+        config: BotConfig,
+        exchange: Any,
+        repository: Repository,
+        entries: list[Entry] | None = None,
+    ) -> None:
+        self.config = config
+        exchange.timeout = config.execution.request_timeout_ms  # ccxt's per-request timeout
+        self.venue = Venue(exchange, config.protection.working_type)
+        self.repository = repository
+        self.entries = list(entries if entries is not None else config.signals.entries)
+        self._rng = random.Random(f"{config.execution.seed}:retry-jitter")
+        self._events: asyncio.Queue[m.Event] = asyncio.Queue()
+        self._writes: asyncio.Queue[Callable[[], None]] = asyncio.Queue()
+        self._tasks: dict[asyncio.Task, None] = {}  # insertion-ordered: cancelled in order
+        self._reconciling: dict[str, bool] = {}
+        self.protector: Protector | None = None
+        #: every command the core issued, with the time: for tests and the event log
+        self.issued: list[tuple[int, m.Command]] = []
+
+    # ------------------------------------------------------------------ lifecycle
+    async def run(self) -> None:
+        """Run until cancelled; then shut down gracefully (stops stay on the exchange)."""
+        exchange = self.venue.exchange
+        await exchange.load_markets()
+        symbols = list(self.config.bot.symbols)
+        ticks = self.venue.bind_markets(symbols)
+        p = self.config.protection
+        self.protector = Protector(
+            {
+                s: GuardConfig(
+                    prefix=self.config.bot.client_id_prefix,
+                    params=TrailParams(
+                        p.initial_stop_pct,
+                        p.activation_pct,
+                        p.callback_pct,
+                        ticks[s],
+                        p.min_move_ticks,
+                        p.min_move_interval_ms,
+                    ),
+                    on_immediate_trigger=p.on_immediate_trigger,
+                    triggering_timeout_ms=p.triggering_timeout_ms,
+                    confirm_timeout_ms=max(p.rest_lag_bound_ms, 1000),
+                )
+                for s in symbols
+            },
+            rest_lag_bound_ms=p.rest_lag_bound_ms,
+        )
+        trails = await asyncio.to_thread(self.repository.load_trails)
+        for symbol, record in trails.items():
+            if symbol in ticks:
+                self.protector.restore(
+                    symbol,
+                    Trail(
+                        side=record.side,
+                        entry=record.entry,
+                        stop=record.stop,
+                        activated=record.activated,
+                        best=record.best,
+                        last_move_ms=record.last_move_ms,
+                    ),
+                    record.opened_ms,
+                    record.next_stop_seq,
+                )
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._core_loop(), name="bot-core")
+                group.create_task(self._repository_writer(), name="bot-repository")
+                group.create_task(self._watch(self._orders_once), name="bot-orders")
+                group.create_task(self._watch(self._positions_once), name="bot-positions")
+                for symbol in symbols:
+                    group.create_task(
+                        self._watch(lambda s=symbol: self._marks_once(s)),
+                        name=f"bot-marks-{symbol}",
+                    )
+                group.create_task(
+                    self._every(self.config.reconcile.interval_ms, self._reconcile_all),
+                    name="bot-reconcile",
+                )
+                group.create_task(
+                    self._every(self.config.reconcile.listen_key_keepalive_ms, self._keepalive),
+                    name="bot-keepalive",
+                )
+                group.create_task(self._signals(), name="bot-signals")
+                self._reconcile_all_now()
+        finally:
+            await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        while not self._writes.empty():
+            await asyncio.to_thread(self._writes.get_nowait())
+
+    def _spawn(self, coro: Awaitable[Any], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks[task] = None
+        task.add_done_callback(lambda t: self._tasks.pop(t, None))
+
+    # ------------------------------------------------------------------ the core
+    async def _core_loop(self) -> None:
+        assert self.protector is not None
+        while True:
+            event = await self._events.get()
+            before = (
+                self.protector.state(event.symbol)
+                if event.symbol in self.protector.symbols
+                else None
+            )
+            for command in self.protector.handle(event):
+                self._dispatch(command)
+            if before is not None:
+                self._persist(before, self.protector.state(event.symbol))
+
+    def _emit(self, events: list[m.Event]) -> None:
+        for event in events:
+            self._events.put_nowait(event)
+
+    def _dispatch(self, command: m.Command) -> None:
+        now = self.venue.now_ms()
+        self.issued.append((now, command))
+        symbol = command.symbol
+        if isinstance(command, m.Note):
+            log.warning("%s %s: %s", symbol, command.kind, command.detail)
+            self._write(
+                lambda c=command, t=now: self.repository.append_event(
+                    t, c.kind, c.symbol, {"detail": c.detail}
+                )
+            )
+        elif isinstance(command, m.SetTimer):
+            self._spawn(self._timer(command), f"timer-{symbol}-{command.at_ms}")
+        elif isinstance(command, m.Reconcile):
+            self._reconcile_soon(symbol)
+        else:
+            self._spawn(self._execute(command), f"cmd-{type(command).__name__}-{symbol}")
+
+    async def _timer(self, command: m.SetTimer) -> None:
+        delay_ms = command.at_ms - self.venue.now_ms()
+        if delay_ms > 0:
+            await asyncio.sleep(delay_ms / 1000)
+        self._emit([m.TimerFired(command.symbol, self.venue.now_ms())])
+
+    # ------------------------------------------------------------------ commands
+    async def _execute(self, command: m.Command) -> None:
+        """One command, with retries for what was certainly not executed (429/418, a stale
+        timestamp) and a report of the outcome to the core."""
+        call = {
+            m.PlaceEntry: self.venue.place_entry,
+            m.PlaceStop: self.venue.place_stop,
+            m.CancelStop: self.venue.cancel_stop,
+            m.ClosePosition: self.venue.close_position,
+            m.LookUpOrder: self.venue.look_up,
+        }[type(command)]
+        symbol, client_id = command.symbol, command.client_id
+        execution = self.config.execution
+        for attempt in range(1, execution.max_attempts + 1):
+            try:
+                self._emit(await call(command))
+                return
+            except NOT_EXECUTED as exc:
+                if isinstance(exc, ccxt.InvalidNonce):
+                    await self.venue.exchange.load_time_difference()
+                if attempt == execution.max_attempts:
+                    self._emit(
+                        [
+                            m.OrderRejected(
+                                symbol, client_id, error_code(exc) or 429, self.venue.now_ms()
+                            )
+                        ]
+                    )
+                    return
+            except UNKNOWN_OUTCOME:
+                if isinstance(command, m.CancelStop | m.LookUpOrder) and (
+                    attempt < execution.max_attempts
+                ):
+                    pass  # idempotent by client id: ask again
+                else:
+                    self._emit([m.OrderOutcomeUnknown(symbol, client_id, self.venue.now_ms())])
+                    return
+            except ccxt.ExchangeError as exc:
+                self._emit(
+                    [m.OrderRejected(symbol, client_id, error_code(exc), self.venue.now_ms())]
+                )
+                return
+            await asyncio.sleep(self._backoff_s(attempt))
+
+    def _backoff_s(self, attempt: int) -> float:
+        execution = self.config.execution
+        base = min(execution.retry_max_ms, execution.retry_base_ms * 2 ** (attempt - 1))
+        return base * (0.5 + self._rng.random() / 2) / 1000
+
+    # ------------------------------------------------------------------ reconciliation
+    def _reconcile_all_now(self) -> None:
+        for symbol in self.config.bot.symbols:
+            self._reconcile_soon(symbol)
+
+    async def _reconcile_all(self) -> None:
+        self._reconcile_all_now()
+
+    def _reconcile_soon(self, symbol: str) -> None:
+        if self._reconciling.get(symbol):
+            return
+        self._reconciling[symbol] = True
+        self._spawn(self._reconcile(symbol), f"reconcile-{symbol}")
+
+    async def _reconcile(self, symbol: str) -> None:
+        try:
+            for attempt in range(1, self.config.execution.max_attempts + 1):
+                try:
+                    self._emit(await self.venue.reconcile(symbol))
+                    return
+                except (*NOT_EXECUTED, *UNKNOWN_OUTCOME):
+                    await asyncio.sleep(self._backoff_s(attempt))
+            log.error(
+                "%s: reconciliation failed %d times", symbol, self.config.execution.max_attempts
+            )
+        finally:
+            self._reconciling[symbol] = False
+
+    # ------------------------------------------------------------------ streams
+    async def _watch(self, once: Callable[[], Awaitable[None]]) -> None:
+        """Keep a stream consumer alive: after any stream error (a drop, an expired
+        listenKey), wait, reconcile over REST, and watch again."""
+        while True:
+            try:
+                await once()
+            except (ccxt.NetworkError, ccxt.AuthenticationError, ccxt.ExchangeError) as exc:
+                log.warning("stream error: %s", type(exc).__name__)
+                await asyncio.sleep(STREAM_RETRY_MS / 1000)
+                self._reconcile_all_now()
+
+    async def _orders_once(self) -> None:
+        while True:
+            self._emit(self.venue.order_events(await self.venue.exchange.watch_orders()))
+
+    async def _positions_once(self) -> None:
+        symbols = [self.venue.unified(s) for s in self.config.bot.symbols]
+        source = "rest"  # ccxt answers the first call from a REST snapshot
+        while True:
+            positions = await self.venue.exchange.watch_positions(symbols)
+            self._emit(self.venue.position_events(positions, source))
+            source = "stream"
+
+    async def _marks_once(self, symbol: str) -> None:
+        unified = self.venue.unified(symbol)
+        while True:
+            ticker = await self.venue.exchange.watch_mark_price(unified)
+            mark = ticker.get("markPrice") or ticker.get("info", {}).get("p")
+            if mark is not None:
+                self._emit([m.MarkPriced(symbol, Decimal(str(mark)), self.venue.now_ms())])
+
+    async def _every(self, interval_ms: int, action: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await asyncio.sleep(interval_ms / 1000)
+            try:
+                await action()
+            except (ccxt.NetworkError, ccxt.ExchangeError) as exc:
+                log.warning(
+                    "%s failed: %s", getattr(action, "__name__", "task"), type(exc).__name__
+                )
+
+    async def _keepalive(self) -> None:
+        """ccxt 4.5.90 renews the listenKey once only (binance-usdm.md §10.2)."""
+        await self.venue.exchange.keep_alive_listen_key()
+
+    async def _signals(self) -> None:
+        for entry in sorted(self.entries, key=lambda e: e.at_ms):
+            delay_ms = entry.at_ms - self.venue.now_ms()
+            if delay_ms > 0:
+                await asyncio.sleep(delay_ms / 1000)
+            self._emit(
+                [m.EntryRequested(entry.symbol, entry.side, entry.quantity, self.venue.now_ms())]
+            )
+        await asyncio.Event().wait()  # nothing more to do; live until cancelled
+
+    # ------------------------------------------------------------------ repository
+    def _write(self, action: Callable[[], None]) -> None:
+        self._writes.put_nowait(action)
+
+    async def _repository_writer(self) -> None:
+        while True:
+            action = await self._writes.get()
+            await asyncio.to_thread(action)
+
+    def _persist(self, before: GuardState, after: GuardState) -> None:
+        now = self.venue.now_ms()
+        if after.trail != before.trail or after.seq != before.seq:
+            if after.trail is None:
+                self._write(lambda s=after.symbol: self.repository.delete_trail(s))
+            else:
+                trail = after.trail
+                record = TrailRecord(
+                    after.symbol,
+                    trail.side,
+                    trail.entry,
+                    after.opened_ms,
+                    trail.activated,
+                    trail.best,
+                    trail.stop,
+                    trail.last_move_ms,
+                    after.seq,
+                )
+                self._write(lambda r=record: self.repository.save_trail(r))
+        known = {s.client_id: s for s in before.stops}
+        for stop in after.stops:
+            old = known.pop(stop.client_id, None)
+            if old is None or old.state != stop.state:
+                record = StopRecord(stop.client_id, after.symbol, stop.level, stop.state, now)
+                self._write(lambda r=record: self.repository.save_stop(r))
+        for gone in known.values():
+            record = StopRecord(gone.client_id, after.symbol, gone.level, "gone", now)
+            self._write(lambda r=record: self.repository.save_stop(r))
