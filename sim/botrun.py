@@ -61,8 +61,8 @@ def run_bot(spec: BotRun) -> BotRunOutcome:
     bots: list[Bot] = []
 
     async def one_life(until_ms: int | None) -> None:
-        exchange = simulated_binanceusdm(session)
         repository = Repository(spec.repository_path)
+        exchange = simulated_binanceusdm(session)
         bot = Bot(spec.bot_config, exchange, repository)
         bots.append(bot)
         task = asyncio.create_task(bot.run(), name=f"bot-life-{len(bots)}")

@@ -11,6 +11,7 @@ A bad tape is refused with :class:`TapeError`, naming the file, the row and the 
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -162,4 +163,33 @@ def generate_tape(
                     max(1, mark_ticks + spread) * walk.tick,
                 )
             )
+    return points
+
+
+def waypoint_tape(
+    symbol: str,
+    tick: Decimal,
+    waypoints: Iterable[tuple[int, Decimal]],
+    *,
+    step_ms: int,
+    spread_ticks: int = 0,
+) -> list[TapePoint]:
+    """A scripted path: straight lines between ``(t_ms, price)`` waypoints, one point every
+    ``step_ms``, each rounded to the tick grid; every waypoint is hit exactly. The contract
+    price sits ``spread_ticks`` below the mark (0: equal)."""
+    marks = sorted(waypoints)
+    if len(marks) < 2:
+        raise TapeError(f"{symbol}: a scripted path needs at least two waypoints")
+    points = []
+    for (t0, p0), (t1, p1) in itertools.pairwise(marks):
+        if t1 <= t0:
+            raise TapeError(f"{symbol}: waypoint times must increase ({t0} then {t1})")
+        times = list(range(t0, t1, step_ms))
+        for t_ms in times:
+            price = p0 + (p1 - p0) * (t_ms - t0) / (t1 - t0)
+            ticks = (price / tick).to_integral_value()
+            points.append(TapePoint(t_ms, symbol, ticks * tick, (ticks - spread_ticks) * tick))
+    t_end, p_end = marks[-1]
+    ticks = (p_end / tick).to_integral_value()
+    points.append(TapePoint(t_end, symbol, ticks * tick, (ticks - spread_ticks) * tick))
     return points

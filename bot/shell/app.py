@@ -33,6 +33,7 @@ from bot.shell.exchange import NOT_EXECUTED, UNKNOWN_OUTCOME, Venue, error_code
 log = logging.getLogger("bot")
 
 STREAM_RETRY_MS = 1_000
+STALE_ENTRY_MS = 60_000  # a scheduled entry this late at start-up is skipped
 
 
 class Bot:
@@ -305,13 +306,29 @@ class Bot:
         await self.venue.exchange.keep_alive_listen_key()
 
     async def _signals(self) -> None:
+        """Scheduled entries, each sent once in the life of the repository: a restarted bot
+        does not replay an entry an earlier life already sent (nor one too old to act on)."""
+        done = {
+            (row.detail.get("at_ms"), row.symbol)
+            for row in await asyncio.to_thread(self.repository.events, "entry")
+        }
+        started_ms = self.venue.now_ms()
         for entry in sorted(self.entries, key=lambda e: e.at_ms):
+            if (entry.at_ms, entry.symbol) in done:
+                continue
+            if entry.at_ms < started_ms - STALE_ENTRY_MS:
+                log.warning("%s: entry at %d skipped: too old at start", entry.symbol, entry.at_ms)
+                continue
             delay_ms = entry.at_ms - self.venue.now_ms()
             if delay_ms > 0:
                 await asyncio.sleep(delay_ms / 1000)
-            self._emit(
-                [m.EntryRequested(entry.symbol, entry.side, entry.quantity, self.venue.now_ms())]
+            now = self.venue.now_ms()
+            record = {"at_ms": entry.at_ms, "side": entry.side, "quantity": str(entry.quantity)}
+            # Recorded before it is sent: a crash in between loses an entry, never doubles one.
+            await asyncio.to_thread(
+                self.repository.append_event, now, "entry", entry.symbol, record
             )
+            self._emit([m.EntryRequested(entry.symbol, entry.side, entry.quantity, now)])
         await asyncio.Event().wait()  # nothing more to do; live until cancelled
 
     # ------------------------------------------------------------------ repository
