@@ -1,6 +1,10 @@
-"""The reference bot: protects Binance USDⓈ-M positions with stop-losses and trailing stops.
+"""The reference bot: keeps Binance USDⓈ-M positions protected by stop-losses and trailing
+stops, the way the SOONUSDT incident's bot should have.
 
-It runs unchanged live and in simulation, so it never imports ``sim``, ``simpy`` or
-``freezegun`` (enforced by import-linter, see pyproject.toml). The bot itself is built in a
-later change; this package holds only that contract for now.
+- ``bot.core``: the pure decision core (position book, stop guard, trailing arithmetic);
+- ``bot.shell``: the asyncio shell around it (ccxt calls, streams, timers, repository writes);
+- ``bot.config`` (TOML), ``bot.repository`` (SQLite), ``bot.live`` (the live entry point).
+
+It is given a ccxt.pro ``binanceusdm`` and does not know which network is under it; the
+import rules in pyproject.toml keep it independent of the test harness.
 """

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 
 
@@ -35,6 +36,57 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_enter(text: str):
+    from decimal import Decimal, InvalidOperation
+
+    from bot.config import Entry
+
+    parts = text.split(":")
+    try:
+        symbol, side, quantity = parts
+        amount = Decimal(quantity)
+    except (ValueError, InvalidOperation):
+        raise argparse.ArgumentTypeError(
+            f"--enter {text!r}: expected SYMBOL:SIDE:QUANTITY, e.g. SOONUSDT:long:4"
+        ) from None
+    if side not in ("long", "short") or amount <= 0:
+        raise argparse.ArgumentTypeError(
+            f"--enter {text!r}: SIDE is long or short and QUANTITY is > 0"
+        )
+    # A command entry is due now: stamp it with the real clock (this is the live path).
+    return Entry(
+        at_ms=time.time_ns() // 1_000_000, symbol=symbol.upper(), side=side, quantity=amount
+    )
+
+
+def _live(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from bot.config import ConfigError, load_config
+    from bot.live import LiveSetupError, choose_target, keys_from_env, run_live
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        config = load_config(args.config)
+        target = choose_target(args.endpoint, args.production, args.demo_ws_host)
+        api_key, secret = keys_from_env()
+    except (ConfigError, LiveSetupError) as exc:
+        print(f"futsim live: {exc}", file=sys.stderr)
+        return 2
+    entries = list(args.enter) if args.enter else None
+    unknown = sorted({e.symbol for e in entries or []} - set(config.bot.symbols))
+    if unknown:
+        print(
+            f"futsim live: --enter names {', '.join(unknown)}, which {args.config} does not "
+            f"trade (bot.symbols = {list(config.bot.symbols)})",
+            file=sys.stderr,
+        )
+        return 2
+    asyncio.run(run_live(args.config, target, api_key=api_key, secret=secret, entries=entries))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="futsim",
@@ -52,6 +104,37 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print a JSON summary")
     demo.add_argument("--trace", metavar="FILE", help="write the trace as JSON lines to FILE")
     demo.set_defaults(handler=_demo)
+
+    live = commands.add_parser(
+        "live",
+        help="run the reference bot live (Binance Demo Trading unless told otherwise)",
+        description="Run the reference bot on the real network. Keys come from the "
+        "environment: BINANCE_API_KEY and BINANCE_API_SECRET.",
+    )
+    live.add_argument("config", help="the bot's TOML config (see bot/examples/)")
+    live.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="a Binance-compatible server instead of Demo Trading, e.g. "
+        "http://127.0.0.1:8080 (futsim serve)",
+    )
+    live.add_argument(
+        "--production", action="store_true", help="allow Binance's production hosts (real money)"
+    )
+    live.add_argument(
+        "--demo-ws-host",
+        default="wss://fstream.binancefuture.com",
+        help="Demo Trading's WebSocket host (unverified: ccxt's default, or "
+        "wss://demo-fstream.binance.com)",
+    )
+    live.add_argument(
+        "--enter",
+        action="append",
+        type=_parse_enter,
+        metavar="SYM:SIDE:QTY",
+        help="open a position now (repeatable), e.g. SOONUSDT:long:4",
+    )
+    live.set_defaults(handler=_live)
     return parser
 
 

@@ -65,13 +65,26 @@ def load_tape(path: str | Path) -> list[TapePoint]:
             f"{path}: missing column(s) {', '.join(missing)}; a tape needs t_ms, "
             "symbol, mark (and optionally last)"
         )
+    # Fix: checked before the t_ms type, which a header-only CSV leaves as text, so an empty
+    # tape was reported as "column t_ms must hold integer milliseconds".
+    if frame.height == 0:
+        raise TapeError(f"{path}: the tape is empty; add at least one row of t_ms,symbol,mark")
     if frame["t_ms"].dtype not in (pl.Int64, pl.Int32, pl.UInt64, pl.UInt32):
         raise TapeError(f"{path}: column t_ms must hold integer milliseconds since the epoch")
     has_last = "last" in frame.columns
     points, previous = [], None
-    for row_no, row in enumerate(frame.iter_rows(named=True), start=2):  # 1 is the header
+    # Fix: a CSV's rows are numbered as its lines (line 1 is the header); a parquet file has
+    # no header line, so its rows count from 1 (they were reported one too high).
+    first_row = 2 if path.suffix == ".csv" else 1
+    for row_no, row in enumerate(frame.iter_rows(named=True), start=first_row):
         where = f"{path}, row {row_no}"
         t_ms = row["t_ms"]
+        # Fix: an empty t_ms or symbol cell crashed with a TypeError (or became the symbol
+        # "None") instead of naming the row.
+        if t_ms is None:
+            raise TapeError(f"{where}, column t_ms: empty; give the instant in integer ms")
+        if row["symbol"] is None:
+            raise TapeError(f"{where}, column symbol: empty; name the symbol, e.g. SOONUSDT")
         if previous is not None and t_ms < previous:
             raise TapeError(
                 f"{where}: t_ms {t_ms} is earlier than the row before "
@@ -85,8 +98,6 @@ def load_tape(path: str | Path) -> list[TapePoint]:
             else mark
         )
         points.append(TapePoint(int(t_ms), str(row["symbol"]), mark, last))
-    if not points:
-        raise TapeError(f"{path}: the tape is empty")
     return points
 
 
@@ -138,6 +149,27 @@ def generate_tape(
     """
     scripted = dict(scripted or {})
     walks = list(walks)
+    # Fix: a price off the tick grid (or a symbol without a walk) was silently truncated to
+    # the tick below (or ignored), so a scripted crossing could move or vanish.
+    by_symbol = {w.symbol: w for w in walks}
+    for w in walks:
+        if w.start % w.tick != 0:
+            raise TapeError(
+                f"walk {w.symbol}: start {w.start} is not a multiple of the tick {w.tick}; "
+                "round it to the tick"
+            )
+    for (symbol, t_ms), price in scripted.items():
+        walk = by_symbol.get(symbol)
+        if walk is None:
+            raise TapeError(
+                f"scripted price at t_ms {t_ms}: no walk for symbol {symbol!r} "
+                f"(walks: {', '.join(by_symbol)}); add a WalkSpec or fix the symbol"
+            )
+        if price <= 0 or price % walk.tick != 0:
+            raise TapeError(
+                f"scripted price {price} for {symbol} at t_ms {t_ms} is not a positive "
+                f"multiple of the tick {walk.tick}; round it to the tick"
+            )
     ticks = {w.symbol: int(w.start / w.tick) for w in walks}
     times = set(range(start_ms, start_ms + duration_ms + 1, step_ms))
     times.update(t for (_, t) in scripted)
@@ -155,6 +187,11 @@ def generate_tape(
                 continue  # another symbol's scripted instant
             mark_ticks = ticks[walk.symbol]
             spread = rng.randint(-walk.spread_ticks, walk.spread_ticks) if walk.spread_ticks else 0
+            if pinned is not None:
+                # Fix: the contract price too is pinned, as documented (it drifted by the
+                # spread, so a CONTRACT_PRICE stop at the scripted price did not fire there).
+                # The draw above still happens, so pinning does not shift the later points.
+                spread = 0
             points.append(
                 TapePoint(
                     t_ms,

@@ -160,7 +160,13 @@ class StopGuard:
 
     @staticmethod
     def _in_flight(state: GuardState) -> bool:
-        return any(s.state in ("placing", "unknown") for s in state.stops)
+        # A placement doomed to be cancelled (``cancel_when_known``: it belongs to a position
+        # that went flat or flipped) does not protect the current position, so it must not
+        # hold back the current position's first stop. Counting it left a re-entered or
+        # flipped position naked until the next mark price.
+        return any(
+            s.state in ("placing", "unknown") and not s.cancel_when_known for s in state.stops
+        )
 
     def _place(self, state: GuardState, level: Decimal, t_ms: int) -> Outcome:
         state, client_id = self._next_id(state, "s")
@@ -345,6 +351,10 @@ class StopGuard:
                     state, stops=(*state.stops, dataclasses.replace(stop, state="unknown"))
                 )
                 return state, [m.LookUpOrder(state.symbol, client_id, stop=True)]
+            if stop.cancel_when_known:
+                # It was the previous position's stop: its refusal (even -2021) says nothing
+                # about the current position, which used to be closed at market here.
+                return state, []
             return self._after_lost_stop(state, t_ms, rejected=event.code)
         if isinstance(event, m.OrderOutcomeUnknown):
             state = self._with_stop(state, client_id, state="unknown", since_ms=t_ms)
@@ -376,9 +386,8 @@ class StopGuard:
             return state, [m.SetTimer(state.symbol, t_ms + self.config.confirm_timeout_ms)]
         if status in ("CANCELED", "REJECTED", "EXPIRED"):
             state = self._without(state, stop.client_id)
-            return self._after_lost_stop(
-                state, t_ms, expected=stop.state == "cancelling", status=status
-            )
+            expected = stop.state == "cancelling" or stop.cancel_when_known  # ours to drop
+            return self._after_lost_stop(state, t_ms, expected=expected, status=status)
         return state, []
 
     def _after_lost_stop(
