@@ -9,7 +9,7 @@ the same repository file, as a restarted process would.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +36,8 @@ class BotRun:
     rest_latency: LatencyModel = field(default_factory=lambda: Fixed(0))
     ws_latency: LatencyModel = field(default_factory=lambda: Fixed(0))
     restarts_ms: tuple[int, ...] = ()  # crash and restart at these instants (epoch ms)
+    # called once the world is built, before the run: schedule faults, controls, probes
+    setup: Callable[[Simulation, FakeBinance, SimSession], None] | None = None
 
 
 @dataclass(slots=True)
@@ -58,6 +60,8 @@ def run_bot(spec: BotRun) -> BotRunOutcome:
         trace_ws=lambda url: "/private/" in url,
     )
     venue.play(spec.tape)
+    if spec.setup is not None:
+        spec.setup(sim, venue, session)
     bots: list[Bot] = []
 
     async def one_life(until_ms: int | None) -> None:

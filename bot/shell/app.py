@@ -57,6 +57,30 @@ class Bot:
         self.protector: Protector | None = None
         #: every command the core issued, with the time: for tests and the event log
         self.issued: list[tuple[int, m.Command]] = []
+        self._watch_listen_key_expiry(exchange)
+
+    def _watch_listen_key_expiry(self, exchange: Any) -> None:
+        """ccxt 4.5.90 ignores ``listenKeyExpired`` and leaves its watches hanging
+        (binance-usdm.md §10.2). Seeing the message, renew at once: the renewal fails with
+        -1125, ccxt drops the key and fails the pending watches, and our watchers
+        re-authenticate and reconcile. Must run before the first WebSocket opens: ccxt binds
+        ``handle_message`` when it creates a connection."""
+        original = exchange.handle_message
+
+        def handle_message(client: Any, message: Any) -> Any:
+            if isinstance(message, dict) and message.get("e") == "listenKeyExpired":
+                log.warning("user data stream: listenKeyExpired")
+                self._spawn(self._renew_after_expiry(), "listen-key-expired")
+            return original(client, message)
+
+        exchange.handle_message = handle_message
+
+    async def _renew_after_expiry(self) -> None:
+        try:
+            await self._keepalive()
+        except (ccxt.NetworkError, ccxt.ExchangeError) as exc:
+            log.warning("listenKey renewal after expiry: %s", type(exc).__name__)
+        self._reconcile_all_now()
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self) -> None:
@@ -144,15 +168,21 @@ class Bot:
         assert self.protector is not None
         while True:
             event = await self._events.get()
-            before = (
-                self.protector.state(event.symbol)
-                if event.symbol in self.protector.symbols
-                else None
-            )
+            symbol = event.symbol
+            known = symbol in self.protector.symbols
+            before = self.protector.state(symbol) if known else None
+            held = self.protector.book.get(symbol) if known else None
             for command in self.protector.handle(event):
                 self._dispatch(command)
             if before is not None:
-                self._persist(before, self.protector.state(event.symbol))
+                self._persist(before, self.protector.state(symbol))
+                after = self.protector.book.get(symbol)
+                if (after.amount, after.entry) != (held.amount, held.entry):
+                    self._write(
+                        lambda h=after: self.repository.journal_position(
+                            h.as_of_ms, h.symbol, h.amount, h.entry, h.source
+                        )
+                    )
 
     def _emit(self, events: list[m.Event]) -> None:
         for event in events:

@@ -134,3 +134,49 @@ def test_a_restart_right_after_the_fill_re_protects_within_a_bound(tmp_path):
     assert len(naked) <= 1
     # the stop sent before the crash may land anyway; otherwise the new life places one
     assert all(w.end_ms <= crash_ms + 2_000 for w in naked)
+
+
+def test_listen_key_expiry_mid_position_is_noticed_at_once_and_recovered(tmp_path):
+    from bot.repository import Repository
+
+    expire_ms = T0_MS + 50_000
+
+    def expire_keys_at(sim, venue, session):  # the fault: every listenKey expires
+        def expire(_event):
+            for key in list(venue.listen_keys._keys):
+                if venue.listen_keys.is_valid(key, venue.now_ms()):
+                    venue.expire_listen_key(key)
+
+        sim.env.timeout(expire_ms * 1000 - sim.env.now).callbacks.append(expire)
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    outcome = run_bot(
+        BotRun(
+            bot_config=config(),
+            tape=rise_then_fall(),
+            repository_path=tmp_path / "bot.sqlite",
+            start_us=T0_MS * 1000,
+            horizon_s=300,
+            venue_config=VenueConfig(symbols=("SOONUSDT",)),
+            rest_latency=Fixed(150),
+            ws_latency=Fixed(20),
+            setup=expire_keys_at,
+        )
+    )
+    records = list(outcome.sim.trace.records())
+    posts = [
+        r["t_ms"]
+        for r in records
+        if r["kind"] == "venue.rest"
+        and r["route"] == "POST /fapi/v1/listenKey"
+        and r["status"] == 200
+    ]
+    assert any(expire_ms < t <= expire_ms + 5_000 for t in posts), posts  # re-authenticated
+    truth = truth_records(outcome.sim.trace.lines)
+    assert truth[-1]["positions"] == {} and truth[-1]["open_algo_orders"] == []
+    assert outcome.bots[0].protector.state("SOONUSDT").phase == "FLAT"  # belief = truth
+    naked = naked_windows(truth, outcome.result.end_us // 1000)
+    assert [w.first for w in naked] == [True]
+    with Repository(tmp_path / "bot.sqlite") as repository:
+        journal = [row.amount for row in repository.positions_journal()]
+    assert journal[0] == 4 and journal[-1] == 0  # the positions journal: opened, closed
