@@ -133,7 +133,7 @@ class Account:
             symbol=symbol,
             amount=pos.amount,
             entry_price=pos.entry_price,
-            break_even_price=break_even,
+            break_even_price=_q(break_even),
             realized_pnl=pos.realized_pnl,
             unrealized_pnl=pos.unrealized(mark) if mark is not None else ZERO,
             update_ms=pos.update_ms,

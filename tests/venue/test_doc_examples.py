@@ -191,12 +191,18 @@ async def sleep_until_ms(sim: Simulation, t_ms: int) -> None:
     assert sim.env.now == ms_to_us(t_ms)
 
 
+def offline_ccxt() -> Any:
+    """A ccxt.pro instance that only parses (no session is ever opened; no 250 ms
+    ``timeout_on_exit`` wait in ``close``)."""
+    return ccxt.pro.binanceusdm({"options": {"fetchCurrencies": False}, "timeout_on_exit": 0})
+
+
 def ccxt_stream_reading(markets: dict, frame: dict) -> dict[str, Any]:
     """What ccxt.pro makes of one frame: its own dispatch (``handle_message``) on a fresh
     instance with the run's markets and a user-data client subscribed as ``watch_*`` does."""
 
     async def read() -> dict[str, Any]:
-        ex = ccxt.pro.binanceusdm({"options": {"fetchCurrencies": False}})
+        ex = offline_ccxt()
         try:
             ex.set_markets(markets)
             client = ex.client("wss://fstream.binance.com/private/ws?listenKey=doc")
@@ -246,7 +252,7 @@ def doc_era_venue(tmp_path: Path, **exchange: Any) -> VenueConfig:
 
 def unified_order(markets: dict, raw: dict) -> dict:
     async def parse() -> dict:
-        ex = ccxt.pro.binanceusdm({"options": {"fetchCurrencies": False}})
+        ex = offline_ccxt()
         try:
             ex.set_markets(markets)
             return ex.parse_order(copy.deepcopy(raw))
@@ -261,12 +267,12 @@ def test_algo_order_response_and_cancel_response():
     """§3.3: the STOP order of the sample, placed by ccxt at the sample's instant with the
     sample's ids; then a trailing stop (which carries the two trailing-only fields); then
     the cancel."""
-    created_ms = 1763458576201
+    created_ms, cid = 1763458576201, "yT58zmV3DSzMBQxc5tAJXU"
 
     async def body(ex, venue, sim):
         await ex.load_markets()
         stop = await ex.create_order(
-            BTC, "limit", "buy", 0.002, 102000, {"stopPrice": 100000, "clientOrderId": CID}
+            BTC, "limit", "buy", 0.002, 102000, {"stopPrice": 100000, "clientOrderId": cid}
         )
         trailing = await ex.create_order(
             BTC,
@@ -279,7 +285,6 @@ def test_algo_order_response_and_cancel_response():
         cancelled = await ex.cancel_order(stop["id"], BTC, {"trigger": True})
         return ex.markets, stop["info"], trailing["info"], cancelled["info"]
 
-    CID = "yT58zmV3DSzMBQxc5tAJXU"
     config = VenueConfig(
         exchange=ExchangeConfig(first_algo_id=3358), symbols=("SOONUSDT", "BTCUSDT")
     )
@@ -295,9 +300,9 @@ def test_algo_order_response_and_cancel_response():
     assert (stop["triggerPrice"], stop["price"]) == ("100000", "102000")  # "100000.00" in doc
     assert unified_differences(unified_order(markets, stop), unified_order(markets, doc)) == {}
 
-    doc_cancel = sample(ALGO_CANCEL_RESPONSE, clientAlgoId=CID)
+    doc_cancel = sample(ALGO_CANCEL_RESPONSE, clientAlgoId=cid)
     assert shape_differences(cancelled, doc_cancel) == []
-    assert cancelled == doc_cancel  # {"algoId":3358,"clientAlgoId":CID,"code":"200",...}
+    assert cancelled == doc_cancel  # {"algoId":3358,"clientAlgoId":cid,"code":"200",...}
     parsed = unified_order(markets, cancelled)
     assert unified_differences(parsed, unified_order(markets, doc_cancel)) == {}
     assert (parsed["id"], parsed["status"]) == ("3358", None)  # §3.3: status None
