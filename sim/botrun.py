@@ -9,11 +9,14 @@ the same repository file, as a restarted process would.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.config import BotConfig
+from bot.core.messages import Command
 from bot.repository import Repository
 from bot.shell.app import Bot
 from sim.ccxt_client import simulated_binanceusdm
@@ -49,7 +52,71 @@ class BotRunOutcome:
     bots: list[Bot]
 
 
-def run_bot(spec: BotRun) -> BotRunOutcome:
+class LaggingRepository:
+    """The bot's repository with writes that land ``delay_ms`` late (a fault). Reads see only
+    what has landed; a crash loses what has not."""
+
+    WRITES = ("append_event", "save_trail", "delete_trail", "save_stop", "journal_position")
+
+    def __init__(self, inner: Repository, loop: asyncio.AbstractEventLoop) -> None:
+        self._inner = inner
+        self._loop = loop
+        self.delay_ms = 0
+        self._pending: dict[asyncio.TimerHandle, None] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._inner, name)
+        if name not in self.WRITES:
+            return method
+
+        def write(*args: Any, **kwargs: Any) -> None:
+            if self.delay_ms <= 0:
+                return method(*args, **kwargs)
+            handle = self._loop.call_later(self.delay_ms / 1000, self._land, method, args, kwargs)
+            self._pending[handle] = None
+            return None
+
+        return write
+
+    def _land(self, method: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+        self._pending = {
+            h: None for h in self._pending if not h.cancelled() and h.when() > self._loop.time()
+        }
+        method(*args, **kwargs)
+
+    def lose_pending(self) -> int:
+        """The process died: writes still in flight never land."""
+        lost = 0
+        for handle in self._pending:
+            if not handle.cancelled():
+                handle.cancel()
+                lost += 1
+        self._pending.clear()
+        return lost
+
+
+class BotProcess:
+    """The bot's process, as faults see it: it can crash and restart, and its database
+    writes can lag. Lives are numbered from 1."""
+
+    def __init__(self) -> None:
+        self.bots: list[Bot] = []
+        self.write_lag_ms = 0
+        self._crash: asyncio.Future | None = None
+        self.repository: LaggingRepository | None = None
+
+    def crash(self, restart_after_ms: int = 0) -> None:
+        """Kill the current life now; a new one starts ``restart_after_ms`` later."""
+        if self._crash is not None and not self._crash.done():
+            self._crash.set_result(restart_after_ms)
+
+    def set_write_lag(self, delay_ms: int) -> None:
+        self.write_lag_ms = delay_ms
+        if self.repository is not None:
+            self.repository.delay_ms = delay_ms
+
+
+def run_bot(spec: BotRun, process: BotProcess | None = None) -> BotRunOutcome:
     sim = Simulation(seed=spec.seed, start_us=spec.start_us, horizon_s=spec.horizon_s)
     venue = FakeBinance(sim, spec.venue_config)
     session = SimSession(
@@ -60,34 +127,53 @@ def run_bot(spec: BotRun) -> BotRunOutcome:
         trace_ws=lambda url: "/private/" in url,
     )
     venue.play(spec.tape)
+    process = process or BotProcess()
+    for restart_ms in spec.restarts_ms:  # scheduled crashes, restarting at once
+        at_us = restart_ms * 1000 - sim.env.now
+        sim.env.timeout(at_us).callbacks.append(lambda _e: process.crash(0))
     if spec.setup is not None:
         spec.setup(sim, venue, session)
-    bots: list[Bot] = []
+    bots = process.bots
 
-    async def one_life(until_ms: int | None) -> None:
-        repository = Repository(spec.repository_path)
+    def trace_command(now_ms: int, command: Command) -> None:
+        fields = {
+            ("note" if k == "kind" else k): v if isinstance(v, int | str | bool) else str(v)
+            for k, v in dataclasses.asdict(command).items()
+        }
+        sim.trace.record("bot.command", command=type(command).__name__, life=len(bots), **fields)
+
+    async def one_life() -> int | None:
+        """Run one life of the bot; returns the restart delay if it was killed."""
+        loop = asyncio.get_running_loop()
+        repository = LaggingRepository(Repository(spec.repository_path), loop)
+        repository.delay_ms = process.write_lag_ms
+        process.repository = repository
         exchange = simulated_binanceusdm(session)
-        bot = Bot(spec.bot_config, exchange, repository)
+        bot = Bot(spec.bot_config, exchange, repository, observer=trace_command)
         bots.append(bot)
+        process._crash = loop.create_future()
         task = asyncio.create_task(bot.run(), name=f"bot-life-{len(bots)}")
         try:
-            if until_ms is None:
-                await task
-            else:
-                await asyncio.sleep(until_ms / 1000 - asyncio.get_running_loop().time())
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+            await asyncio.wait([task, process._crash], return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                task.result()  # a bot that ends by itself has crashed: let the error out
+                return None
+            restart_after_ms = process._crash.result()
+            lost = repository.lose_pending()
+            sim.trace.record("bot.killed", life=len(bots), lost_writes=lost)
+            return restart_after_ms
         finally:
             if not task.done():
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+            if not process._crash.done():
+                process._crash.cancel()
             await exchange.close()
             repository.close()
 
     async def main() -> None:
-        for restart_ms in spec.restarts_ms:
-            await one_life(restart_ms)
-        await one_life(None)
+        while (restart_after_ms := await one_life()) is not None:
+            await asyncio.sleep(restart_after_ms / 1000)
 
     result = sim.run(main())
     return BotRunOutcome(sim, venue, session, result, bots)

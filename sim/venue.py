@@ -18,10 +18,10 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from sim.exchange.events import Event
+from sim.exchange.events import Event, OrderUpdated
 from sim.exchange.model import Exchange, ExchangeConfig
 from sim.exchange.symbols import specs_from_exchange_info
 from sim.runtime import Simulation
@@ -45,6 +45,7 @@ class VenueConfig:
     leverage_brackets: Path = FIXTURES / "leverage_brackets.json"
     clock_skew_ms: int = 0  # the server's clock minus the true virtual time (for -1021)
     trace_truth: bool = True  # record the ground truth after every change
+    trace_prices: bool = True  # record every tape point the model sees
 
 
 def load_exchange_info(path: Path, symbols: tuple[str, ...] | None) -> dict[str, Any]:
@@ -58,6 +59,25 @@ def load_exchange_info(path: Path, symbols: tuple[str, ...] | None) -> dict[str,
             )
         doc["symbols"] = [s for s in doc["symbols"] if s["symbol"] in symbols]
     return doc
+
+
+class Interceptor(Protocol):
+    """A fault on what the venue answers (``sim.nemesis``). ``before`` may answer a request
+    instead of the venue (no effect); ``after`` may rewrite an answer (the effect stands)."""
+
+    name: str
+
+    def before(self, request: HttpRequest, now_ms: int) -> HttpResponse | None: ...
+
+    def after(self, request: HttpRequest, response: HttpResponse, now_ms: int) -> HttpResponse: ...
+
+
+def _code_of(response: HttpResponse) -> int:
+    try:
+        body = json.loads(response.body)
+    except ValueError:
+        return 0
+    return int(body.get("code", 0)) if isinstance(body, dict) else 0
 
 
 class FakeBinance:
@@ -80,6 +100,7 @@ class FakeBinance:
         self._user_conns: dict[int, tuple[str, WsServerSide]] = {}  # conn_id -> (key, conn)
         self._subscriptions: dict[str, dict[int, WsServerSide]] = {}  # stream -> conns
         self._mark_pusher_running = False
+        self.interceptors: list[Interceptor] = []
 
     # ------------------------------------------------------------------ time
     def now_ms(self) -> int:
@@ -87,14 +108,34 @@ class FakeBinance:
 
     # ------------------------------------------------------------------ REST
     def handle_http(self, request: HttpRequest) -> HttpResponse:
+        """Answer a request at its arrival. Interceptors (faults) may answer first, with no
+        effect, or rewrite the answer after the effect; the model never knows."""
         now_ms = self.now_ms()
+        for interceptor in list(self.interceptors):
+            early = interceptor.before(request, now_ms)
+            if early is not None:
+                self.trace.record(
+                    "venue.rest",
+                    request_id=request.request_id,
+                    route=f"{request.method} {request.path}",
+                    status=early.status,
+                    code=_code_of(early),
+                    effect=False,
+                    fault=interceptor.name,
+                )
+                return early
         handled = self.rest.handle(request, now_ms)
+        response = handled.response
+        for interceptor in list(self.interceptors):
+            response = interceptor.after(request, response, now_ms)
         self.trace.record(
             "venue.rest",
             request_id=request.request_id,
             route=handled.route,
-            status=handled.response.status,
+            status=response.status,
             code=handled.error_code or 0,
+            effect=True,
+            fault="" if response is handled.response else "rewritten",
         )
         if handled.route in ("POST /fapi/v1/listenKey", "PUT /fapi/v1/listenKey") and (
             handled.response.status == 200
@@ -102,7 +143,7 @@ class FakeBinance:
             key = json.loads(handled.response.body)["listenKey"]
             self._schedule_expiry(key)
         self.publish(handled.events)
-        return handled.response
+        return response
 
     # ------------------------------------------------------------------ prices
     def play(self, tape: Iterable[TapePoint]) -> None:
@@ -119,6 +160,13 @@ class FakeBinance:
 
     def set_price(self, symbol: str, mark, last=None) -> list[Event]:
         """Apply one price point now (also the test control "set the mark price")."""
+        if self.config.trace_prices:
+            self.trace.record(
+                "venue.price",
+                symbol=symbol,
+                mark=str(mark),
+                last=str(mark if last is None else last),
+            )
         events = self.exchange.update_price(self.now_ms(), symbol, mark, last)
         self.publish(events)
         return events
@@ -139,8 +187,26 @@ class FakeBinance:
             text = json.dumps(payload, separators=(",", ":"))
             for _, conn in live:
                 conn.send(text, payload["e"])
+            if isinstance(event, OrderUpdated) and event.fill is not None:
+                self._record_fill(event)
         if self.config.trace_truth:
             self.trace.record("venue.truth", **self.exchange.truth())
+
+    def _record_fill(self, event: OrderUpdated) -> None:
+        order, fill = event.order, event.fill
+        self.trace.record(
+            "venue.fill",
+            symbol=order.symbol,
+            side=order.side,
+            qty=str(fill.qty),
+            price=str(fill.price),
+            fee=str(fill.fee),
+            realized_pnl=str(fill.realized_pnl),
+            order_id=order.order_id,
+            client_id=order.client_id,
+            orig_type=order.orig_type,
+            reduce_only=order.reduce_only or order.close_position,
+        )
 
     def _schedule_expiry(self, key: str) -> None:
         expires_us = self.listen_keys.expires_ms(key) * 1000 - self.config.clock_skew_ms * 1000

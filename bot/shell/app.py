@@ -43,8 +43,12 @@ class Bot:
         exchange: Any,
         repository: Repository,
         entries: list[Entry] | None = None,
+        observer: Callable[[int, m.Command], None] | None = None,
     ) -> None:
+        """``observer(now_ms, command)`` sees every command the core issues (a log, a
+        trace); it must not block."""
         self.config = config
+        self._observer = observer
         exchange.timeout = config.execution.request_timeout_ms  # ccxt's per-request timeout
         self.venue = Venue(exchange, config.protection.working_type)
         self.repository = repository
@@ -191,6 +195,8 @@ class Bot:
     def _dispatch(self, command: m.Command) -> None:
         now = self.venue.now_ms()
         self.issued.append((now, command))
+        if self._observer is not None:
+            self._observer(now, command)
         symbol = command.symbol
         if isinstance(command, m.Note):
             log.warning("%s %s: %s", symbol, command.kind, command.detail)

@@ -1,0 +1,1 @@
+"""Scenario files: a world, a fault schedule and what must hold, in TOML."""
