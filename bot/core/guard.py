@@ -220,6 +220,11 @@ class StopGuard:
         tick = self.config.params.tick
         level = state.mark - tick if state.side == "long" else state.mark + tick
         level = to_tick(level, tick, state.side)
+        if any(beyond(state.side, s.level, level) for s in self._live(state)):
+            # A live stop is already at least this tight. Re-pricing would replace it by a
+            # looser one (a mark off the grid just above a working stop rounds to a tick
+            # below it), moving protection backwards: keep the live stop.
+            return state, []
         state = dataclasses.replace(state, trail=dataclasses.replace(state.trail, stop=level))
         outcome_state, commands = self._place(state, level, t_ms)
         return outcome_state, [m.Note(state.symbol, "reprice", why), *commands]
@@ -318,8 +323,16 @@ class StopGuard:
             return self.on_close_event(state, event)
         stop = self._stop(state, client_id)
         if stop is None:
-            if isinstance(event, m.OrderAccepted | m.StopStatusChanged) and (
-                event.client_id.startswith(f"{self.config.prefix}-s-")
+            # A stop of ours we do not know (a previous life's) announcing itself open: cancel
+            # it if a live one protects the position. Its level is unknown here, so in FLAT
+            # (position not yet known) or unprotected it waits for a listing, which has it.
+            opened = isinstance(event, m.OrderAccepted) or (
+                isinstance(event, m.StopStatusChanged) and event.status in ("NEW", "TRIGGERING")
+            )
+            if (
+                opened
+                and event.client_id.startswith(f"{self.config.prefix}-s-")
+                and (self._live(state))
             ):
                 return self._adopt(state, event.client_id, None, event.t_ms)
             return state, []
@@ -382,6 +395,8 @@ class StopGuard:
             state = self._with_stop(state, stop.client_id, state="triggering", since_ms=t_ms)
             return state, [m.SetTimer(state.symbol, t_ms + self.config.triggering_timeout_ms)]
         if status in ("TRIGGERED", "FINISHED"):
+            if state.phase == "FLAT":  # fired after the position was gone: nothing to watch
+                return self._without(state, stop.client_id), []
             state = self._with_stop(state, stop.client_id, state="fired", since_ms=t_ms)
             return state, [m.SetTimer(state.symbol, t_ms + self.config.confirm_timeout_ms)]
         if status in ("CANCELED", "REJECTED", "EXPIRED"):
@@ -440,8 +455,9 @@ class StopGuard:
         return state, [m.CancelStop(state.symbol, client_id)]
 
     def on_open_stops(self, state: GuardState, event: m.OpenStopsListed) -> Outcome:
-        """A REST listing of the open algo orders: forget stops that are gone (only those we
-        knew as live before the listing was requested), adopt or cancel unknown ones."""
+        """A REST listing of the open algo orders: a live stop missing from it (one we knew
+        as live before the listing was requested) is looked up; unknown ones are adopted or
+        cancelled."""
         listed = dict(event.stops)
         commands: list[m.Command] = []
         for stop in list(state.stops):
@@ -450,9 +466,15 @@ class StopGuard:
                 and stop.state in (*LIVE_STATES, "cancelling")
                 and (stop.since_ms < event.t_ms)
             ):
-                state = self._without(state, stop.client_id)
-                if stop.state != "cancelling":
-                    commands.append(m.Note(state.symbol, "stop-vanished", stop.client_id))
+                if stop.state == "cancelling":
+                    state = self._without(state, stop.client_id)
+                    continue
+                # Gone without our cancel: it fired (the position is closing) or the venue
+                # ended it. Ask before acting; the answer (a StopStatusChanged) decides
+                # between "flat" and "protect again".
+                state = self._with_stop(state, stop.client_id, state="unknown", since_ms=event.t_ms)
+                commands.append(m.Note(state.symbol, "stop-vanished", stop.client_id))
+                commands.append(m.LookUpOrder(state.symbol, stop.client_id, stop=True))
         for client_id, level in event.stops:
             if self._stop(state, client_id) is None:
                 state, more = self._adopt(state, client_id, level, event.t_ms)
@@ -463,6 +485,13 @@ class StopGuard:
     def on_reconciled(self, state: GuardState, event: Reconciled) -> Outcome:
         if state.phase == "FLAT":
             return self._cancel_all(state) if event.position_known else (state, [])
+        if state.phase == "CLOSING":
+            # Still open after a close was sent and the confirmation time passed: the close was
+            # refused or lost. Send another; reduce-only cannot overshoot, so a duplicate close
+            # is harmless.
+            if event.t_ms - state.close_since_ms >= self.config.confirm_timeout_ms:
+                return self._close(state, event.t_ms, "still open after a close")
+            return state, []
         return self._protect(state, event.t_ms)
 
     # ------------------------------------------------------------------ closing
@@ -529,5 +558,5 @@ TRANSITIONS: dict[tuple[str, type], Handler] = {
         (phase, m.OpenStopsListed): G.on_open_stops
         for phase in ("UNPROTECTED", "PROTECTED", "CLOSING")
     },
-    **{(phase, Reconciled): G.on_reconciled for phase in ("UNPROTECTED", "PROTECTED")},
+    **{(phase, Reconciled): G.on_reconciled for phase in ("UNPROTECTED", "PROTECTED", "CLOSING")},
 }

@@ -16,6 +16,7 @@ from bot.core.guard import GuardConfig, GuardState, HoldingChanged, Reconciled, 
 from bot.core.trailing import Trail
 
 POSITION_EVIDENCE = (m.PositionReported, m.FillReported, m.PositionAbsent)
+STANDING = ("working", "triggering", "placing", "unknown")  # may still protect a position
 
 
 class Protector:
@@ -39,9 +40,19 @@ class Protector:
         )
         self.book.hint_open(symbol, opened_ms)
 
+    def _stop_still_there(self, symbol: str) -> bool:
+        state = self._states[symbol]
+        return state.phase != "FLAT" and any(s.state in STANDING for s in state.stops)
+
     def handle(self, event: m.Event) -> list[m.Command]:
         symbol = event.symbol
         if symbol not in self._guards:
+            return []
+        if isinstance(event, m.PositionAbsent) and self._stop_still_there(symbol):
+            # REST leaves out a position whose stop of ours is still on the exchange: REST is
+            # lagging (the SOONUSDT incident), or the position was closed by other means and
+            # the stop is harmless. Believing "flat" would cancel the stop: never trade
+            # protection for a REST omission.
             return []
         if isinstance(event, POSITION_EVIDENCE):
             change = self.book.apply(event)

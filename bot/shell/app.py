@@ -404,3 +404,19 @@ class Bot:
         for gone in known.values():
             record = StopRecord(gone.client_id, after.symbol, gone.level, "gone", now)
             self._write(lambda r=record: self.repository.save_stop(r))
+
+    # ------------------------------------------------------------------ introspection
+    def belief(self, symbol: str) -> dict[str, Any]:
+        """What the bot believes about ``symbol`` (for status displays and harnesses): its
+        phase, the position its book holds, and the stops it manages."""
+        if self.protector is None or symbol not in self.protector.symbols:
+            return {"phase": "STARTING", "amount": "0", "stops": []}
+        state = self.protector.state(symbol)
+        return {
+            "phase": state.phase,
+            "amount": str(self.protector.book.get(symbol).amount),
+            "stops": [
+                {"client_id": s.client_id, "level": str(s.level), "state": s.state}
+                for s in state.stops
+            ],
+        }

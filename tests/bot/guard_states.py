@@ -48,6 +48,7 @@ T_ACCEPT = T0 + 300
 T_MARK = T0 + 89_000  # the activating mark
 T_LATER = T0 + 90_000
 STRAY = f"fs-s-{SYMBOL}-old-7"  # a previous run's stop
+T_PREV = T0 - 3_600_000  # a previous position of the same symbol opened then
 
 
 def entry_id() -> str:
@@ -63,6 +64,8 @@ def close_id(seq: int) -> str:
 
 
 S1, S2, S3 = stop_id(1), stop_id(2), stop_id(3)
+PREV_S1 = f"fs-s-{SYMBOL}-{base36(T_PREV)}-1"  # the previous position's stops
+PREV_S2 = f"fs-s-{SYMBOL}-{base36(T_PREV)}-2"
 
 
 # ------------------------------------------------------------------ trails
@@ -96,12 +99,26 @@ def flat_with_doomed() -> GuardState:
     """Went flat during a replacement: the old stop is being cancelled, the new one is still
     being placed and must be cancelled once it is known."""
     return flat(
-        StopRef(S1, LONG_STOP, "cancelling", T_ACCEPT),
-        StopRef(S2, TRAILED_STOP, "placing", T_MARK, cancel_when_known=True),
+        StopRef(PREV_S1, LONG_STOP, "cancelling", T_PREV),
+        StopRef(PREV_S2, TRAILED_STOP, "placing", T_PREV, cancel_when_known=True),
     )
 
 
-def entering(side: str = "long", *stops: StopRef) -> GuardState:
+def doomed(stop_state: str = "placing") -> StopRef:
+    """The previous position's stop, still in flight, to be cancelled once known."""
+    return StopRef(PREV_S2, TRAILED_STOP, stop_state, T_PREV, cancel_when_known=True)
+
+
+def restate(state: GuardState, client_id: str, stop_state: str) -> GuardState:
+    """``state`` with one of its stops in another lifecycle state."""
+    stops = tuple(
+        dataclasses.replace(s, state=stop_state) if s.client_id == client_id else s
+        for s in state.stops
+    )
+    return dataclasses.replace(state, stops=stops)
+
+
+def entering(*stops: StopRef) -> GuardState:
     return GuardState(
         SYMBOL, phase="ENTERING", stops=stops, opened_ms=T0, seq=1, entry_id=entry_id()
     )
@@ -185,7 +202,9 @@ def holding(amount, entry=ENTRY, t_ms: int = T_FILL, source: str = "fill") -> Ho
 
 def changed(before, after, entry=ENTRY, t_ms: int = T_FILL, source: str = "fill"):
     """The book's amount went from ``before`` to ``after`` (entry ``entry``)."""
-    old = holding(before, ENTRY, T0, "fill") if D(before) else Holding(SYMBOL, D(0), D(0), 0, "none")
+    old = (
+        holding(before, ENTRY, T0, "fill") if D(before) else Holding(SYMBOL, D(0), D(0), 0, "none")
+    )
     return HoldingChanged(BookChange(old, holding(after, entry, t_ms, source)), t_ms)
 
 
