@@ -30,6 +30,7 @@ from sim.transport.protocol import HttpRequest, HttpResponse, WsRejected, WsServ
 from sim.wire import render
 from sim.wire.auth import Authenticator
 from sim.wire.listen_keys import ListenKeys
+from sim.wire.params import Params
 from sim.wire.rest import RestApi, next_funding_ms
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -70,6 +71,18 @@ class Interceptor(Protocol):
     def before(self, request: HttpRequest, now_ms: int) -> HttpResponse | None: ...
 
     def after(self, request: HttpRequest, response: HttpResponse, now_ms: int) -> HttpResponse: ...
+
+
+def _about(request: HttpRequest) -> dict[str, str]:
+    """The symbol and client id a request is about, for records (never keys or secrets)."""
+    params = Params(request.raw_query, request.body)
+    client_id = (
+        params.text("clientAlgoId")
+        or params.text("newClientOrderId")
+        or params.text("origClientOrderId")
+        or ""
+    )
+    return {"symbol": params.text("symbol") or "", "client_id": client_id}
 
 
 def _code_of(response: HttpResponse) -> int:
@@ -122,10 +135,12 @@ class FakeBinance:
                     code=_code_of(early),
                     effect=False,
                     fault=interceptor.name,
+                    **_about(request),
                 )
                 return early
         handled = self.rest.handle(request, now_ms)
         response = handled.response
+        about = _about(request)
         for interceptor in list(self.interceptors):
             response = interceptor.after(request, response, now_ms)
         self.trace.record(
@@ -136,6 +151,7 @@ class FakeBinance:
             code=handled.error_code or 0,
             effect=True,
             fault="" if response is handled.response else "rewritten",
+            **about,
         )
         if handled.route in ("POST /fapi/v1/listenKey", "PUT /fapi/v1/listenKey") and (
             handled.response.status == 200

@@ -20,9 +20,13 @@ STANDING = ("working", "triggering", "placing", "unknown")  # may still protect 
 
 
 class Protector:
+    #: the parts, replaceable by subclasses (a variant changes one behaviour)
+    book_class: type[PositionBook] = PositionBook
+    guard_class: type[StopGuard] = StopGuard
+
     def __init__(self, guards: Mapping[str, GuardConfig], rest_lag_bound_ms: int) -> None:
-        self.book = PositionBook(rest_lag_bound_ms)
-        self._guards = {symbol: StopGuard(config) for symbol, config in guards.items()}
+        self.book = self.book_class(rest_lag_bound_ms)
+        self._guards = {symbol: self.guard_class(config) for symbol, config in guards.items()}
         self._states = {symbol: GuardState(symbol) for symbol in guards}
 
     @property

@@ -37,6 +37,9 @@ STALE_ENTRY_MS = 60_000  # a scheduled entry this late at start-up is skipped
 
 
 class Bot:
+    #: the core, replaceable by a subclass
+    protector_class: type[Protector] = Protector
+
     def __init__(
         self,
         config: BotConfig,
@@ -94,7 +97,7 @@ class Bot:
         symbols = list(self.config.bot.symbols)
         ticks = self.venue.bind_markets(symbols)
         p = self.config.protection
-        self.protector = Protector(
+        self.protector = self.protector_class(
             {
                 s: GuardConfig(
                     prefix=self.config.bot.client_id_prefix,

@@ -19,5 +19,10 @@ class Verdict:
     metrics: dict[str, int | str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"checker": self.checker, "status": self.status, "summary": self.summary,
-                "evidence": list(self.evidence), "metrics": dict(self.metrics)}
+        return {
+            "checker": self.checker,
+            "status": self.status,
+            "summary": self.summary,
+            "evidence": list(self.evidence),
+            "metrics": dict(self.metrics),
+        }
