@@ -20,10 +20,11 @@ from bot.core.messages import Command
 from bot.repository import Repository
 from bot.shell.app import Bot
 from sim.ccxt_client import simulated_binanceusdm
-from sim.runtime import RunResult, Simulation
+from sim.runtime import RunResult, SimError, Simulation
 from sim.tape import TapePoint
 from sim.transport.latency import Fixed, LatencyModel
 from sim.transport.session import SimSession
+from sim.variants import variant
 from sim.venue import FakeBinance, VenueConfig
 
 
@@ -39,6 +40,7 @@ class BotRun:
     rest_latency: LatencyModel = field(default_factory=lambda: Fixed(0))
     ws_latency: LatencyModel = field(default_factory=lambda: Fixed(0))
     restarts_ms: tuple[int, ...] = ()  # crash and restart at these instants (epoch ms)
+    variant: str = "reference"  # sim.variants: the reference bot or a known-bad one
     # called once the world is built, before the run: schedule faults, controls, probes
     setup: Callable[[Simulation, FakeBinance, SimSession], None] | None = None
 
@@ -48,8 +50,9 @@ class BotRunOutcome:
     sim: Simulation
     venue: FakeBinance
     session: SimSession
-    result: RunResult
+    result: RunResult | None  # None when the run stopped on an error
     bots: list[Bot]
+    error: str = ""
 
 
 class LaggingRepository:
@@ -149,7 +152,7 @@ def run_bot(spec: BotRun, process: BotProcess | None = None) -> BotRunOutcome:
         repository.delay_ms = process.write_lag_ms
         process.repository = repository
         exchange = simulated_binanceusdm(session)
-        bot = Bot(spec.bot_config, exchange, repository, observer=trace_command)
+        bot = variant(spec.variant)(spec.bot_config, exchange, repository, observer=trace_command)
         bots.append(bot)
         process._crash = loop.create_future()
         task = asyncio.create_task(bot.run(), name=f"bot-life-{len(bots)}")
@@ -175,5 +178,9 @@ def run_bot(spec: BotRun, process: BotProcess | None = None) -> BotRunOutcome:
         while (restart_after_ms := await one_life()) is not None:
             await asyncio.sleep(restart_after_ms / 1000)
 
-    result = sim.run(main())
+    try:
+        result = sim.run(main())
+    except SimError as exc:  # the run could not go on: that is a finding, with records
+        sim.trace.record("run.error", error=type(exc).__name__, detail=str(exc)[:2000])
+        return BotRunOutcome(sim, venue, session, None, bots, f"{type(exc).__name__}: {exc}")
     return BotRunOutcome(sim, venue, session, result, bots)

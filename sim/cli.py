@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -87,6 +88,176 @@ def _live(args: argparse.Namespace) -> int:
     return 0
 
 
+SCENARIOS_DIR = "scenarios"
+
+
+def _load(path: str):
+    from sim.scenario.load import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(path), None
+    except ScenarioError as exc:
+        return None, str(exc)
+
+
+def _scenario_paths(paths: list[str]) -> list[str]:
+    found: list[str] = []
+    for path in paths:
+        p = Path(path)
+        found += sorted(str(f) for f in p.rglob("*.toml")) if p.is_dir() else [path]
+    return found
+
+
+def _run_dir(scenario, seed: int, variant: str, base: str) -> Path:
+    name = scenario.id if variant == "reference" else f"{scenario.id}.{variant}"
+    return Path(base) / f"{name}.seed{seed}"
+
+
+def _verdict_lines(report) -> list[str]:
+    lines = []
+    for v in report.verdicts:
+        expected = " (must fail)" if v.checker in report.expected_failures else ""
+        lines.append(f"  {v.status.upper():8} {v.checker:22} {v.summary}{expected}")
+    return lines
+
+
+def _replay(args: argparse.Namespace) -> int:
+    import shutil
+
+    from sim.runner import run_scenario
+    from sim.timeline import timeline
+
+    paths = _scenario_paths(args.paths)
+    if not paths:
+        print("futsim replay: no scenario files given", file=sys.stderr)
+        return 2
+    scenarios = []
+    for path in paths:
+        scenario, error = _load(path)
+        if error:
+            print(f"futsim replay: {error}", file=sys.stderr)
+            return 2
+        scenarios.append(scenario)
+    all_pass, summaries = True, []
+    for scenario in scenarios:
+        seed = scenario.seed if args.seed is None else args.seed
+        variant = args.variant or scenario.bot.variant
+        try:
+            report = run_scenario(
+                scenario,
+                seed=seed,
+                variant=variant,
+                out_dir=_run_dir(scenario, seed, variant, args.out),
+            )
+        except ValueError as exc:
+            print(f"futsim replay: {exc}", file=sys.stderr)
+            return 2
+        passed = report.all_passed
+        all_pass &= passed
+        summaries.append(report.summary() | {"run_dir": str(report.run_dir)})
+        if args.report:
+            shutil.copyfile(report.run_dir / "report.html", args.report)
+        if args.json:
+            continue
+        s = scenario
+        print(f"{s.id} ({variant}, seed {seed}): {s.why.split('. ')[0]}")
+        end_ms = s.start_ms + s.duration_ms
+        for line in timeline(report.outcome.sim.trace.lines, s.start_ms, end_ms):
+            print(f"  {line}")
+        print("checkers:")
+        print("\n".join(_verdict_lines(report)))
+        if report.error:
+            print(f"  the run stopped: {report.error.splitlines()[0]}")
+        if passed:
+            state = "every checker passed"
+        elif variant != "reference" and report.expectations_met:
+            state = (
+                f"FAILED, as this variant must ({', '.join(report.expected_failures)}): "
+                "the scenario catches it"
+            )
+        else:
+            state = "FAILED"
+        print(f"{state}; trace sha256 {report.trace_sha256}; run folder {report.run_dir}")
+        print(f"report: {report.run_dir / 'report.html'}")
+        if not passed:
+            print(f"replay: {report.replay}")
+    if args.json:
+        print(json.dumps(summaries[0] if len(summaries) == 1 else summaries, sort_keys=True))
+    return 0 if all_pass else 1
+
+
+def _check(args: argparse.Namespace) -> int:
+    from sim.runner import run_scenario
+
+    paths = _scenario_paths(args.paths or [SCENARIOS_DIR])
+    cases, failed = [], 0
+    for path in paths:
+        scenario, error = _load(path)
+        if error:
+            print(f"futsim check: {error}", file=sys.stderr)
+            return 2
+        variants = ["reference", *scenario.expect.variants] if args.variants else ["reference"]
+        for variant in variants:
+            report = run_scenario(
+                scenario,
+                variant=variant,
+                out_dir=_run_dir(scenario, scenario.seed, variant, args.out),
+            )
+            ok = report.expectations_met
+            failed += not ok
+            what = (
+                "passes every checker"
+                if variant == "reference"
+                else ("caught by " + ", ".join(report.expected_failures))
+            )
+            mark = "ok  " if ok else "FAIL"
+            print(f"{mark} {scenario.id:42} {variant:22} {what if ok else 'not as expected'}")
+            if not ok:
+                print("\n".join(_verdict_lines(report)))
+                print(f"     replay: {report.replay}")
+            cases.append((scenario, variant, report))
+    print(f"{len(cases) - failed} passed, {failed} failed")
+    if args.junit:
+        _write_junit(args.junit, cases)
+    return 0 if failed == 0 else 1
+
+
+def _write_junit(path: str, cases) -> None:
+    from xml.sax.saxutils import escape, quoteattr
+
+    failures = sum(not r.expectations_met for _, _, r in cases)
+    rows = []
+    for scenario, variant, report in cases:
+        name = quoteattr(f"{scenario.id}[{variant}]")
+        body = ""
+        if not report.expectations_met:
+            text = "\n".join(_verdict_lines(report)) + f"\nreplay: {report.replay}"
+            body = f'<failure message="expectations not met">{escape(text)}</failure>'
+        rows.append(f'  <testcase classname="futsim.scenarios" name={name}>{body}</testcase>')
+    xml = (
+        f'<?xml version="1.0" encoding="utf-8"?>\n<testsuite name="futsim" '
+        f'tests="{len(cases)}" failures="{failures}">\n' + "\n".join(rows) + "\n</testsuite>\n"
+    )
+    Path(path).write_text(xml)
+
+
+def _scenarios(args: argparse.Namespace) -> int:
+    paths = _scenario_paths(args.paths or [SCENARIOS_DIR])
+    status = 0
+    for path in paths:
+        scenario, error = _load(path)
+        if error:
+            print(f"futsim scenarios: {error}", file=sys.stderr)
+            status = 2
+            continue
+        variants = ", ".join(scenario.expect.variants) or "-"
+        print(
+            f"{scenario.id}\n    {scenario.why}\n    failing variants: {variants}; "
+            f"source: {scenario.source or '-'}"
+        )
+    return status
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="futsim",
@@ -135,6 +306,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="open a position now (repeatable), e.g. SOONUSDT:long:4",
     )
     live.set_defaults(handler=_live)
+
+    replay = commands.add_parser(
+        "replay", help="replay scenario files and judge them (exit 1 if an expectation fails)"
+    )
+    replay.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
+    replay.add_argument("--seed", type=int, help="override the scenario's seed")
+    replay.add_argument("--variant", help="run a bot variant (see futsim scenarios)")
+    replay.add_argument("--report", metavar="FILE.html", help="also copy the HTML report here")
+    replay.add_argument("--json", action="store_true", help="print the summary as JSON")
+    replay.add_argument("--out", default="runs", help="where run folders go (default runs/)")
+    replay.set_defaults(handler=_replay)
+
+    check = commands.add_parser(
+        "check", help="replay every scenario with the reference bot and its failing variants"
+    )
+    check.add_argument("paths", nargs="*", metavar="PATH", help="default: scenarios/")
+    check.add_argument("--junit", metavar="FILE.xml", help="write a JUnit XML report")
+    check.add_argument(
+        "--no-variants", dest="variants", action="store_false", help="only the reference bot"
+    )
+    check.add_argument("--out", default="runs", help="where run folders go (default runs/)")
+    check.set_defaults(handler=_check)
+
+    listing = commands.add_parser("scenarios", help="list scenarios and why they exist")
+    listing.add_argument("paths", nargs="*", metavar="PATH", help="default: scenarios/")
+    listing.set_defaults(handler=_scenarios)
     return parser
 
 

@@ -158,6 +158,8 @@ def account(ex: Exchange, now_ms: int) -> dict[str, Any]:
     for symbol, pos in sorted(acct.positions.items()):
         if pos.amount:
             risk = position_risk(ex, symbol)
+            # /account spells it unrealizedProfit; positionRisk, unRealizedProfit (§6.5, §6.7)
+            risk["unrealizedProfit"] = risk["unRealizedProfit"]
             positions.append(
                 {
                     k: risk[k]

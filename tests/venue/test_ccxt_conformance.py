@@ -241,3 +241,14 @@ def test_watch_positions_snapshot_then_stream():
     (snapshot, update), *_ = run_ccxt(body, ws_ms=20)
     assert snapshot[0]["contracts"] == 4.0 and snapshot[0]["side"] == "long"
     assert update[-1]["contracts"] == 0.0
+
+
+def test_fetch_balance_with_an_open_position_counts_unrealized_pnl():
+    async def body(ex, venue, sim):
+        await _long(ex)
+        venue.set_price("SOONUSDT", Decimal("2.0833"))  # +0.05 on 4 contracts
+        return await ex.fetch_balance()
+
+    balance, *_ = run_ccxt(body)
+    # REST total is the margin balance, unrealized PnL included (binance-usdm.md §6.5)
+    assert balance["USDT"]["total"] == pytest.approx(10000 - 4 * 2.0333 * 0.0005 + 0.2)
