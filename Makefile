@@ -1,6 +1,6 @@
 # futsim's commands. Each target sets up what it needs first (a .venv built from
 # requirements.lock), so on a fresh machine one command does everything.
-#   make demo   — the main job
+#   make demo   — the main job: replay every incident scenario, show the verdicts
 #   make test   — lint, import rules and the test suite (what CI runs)
 #   make bench  — benchmarks (not part of the tests)
 
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/futsim demo
+	$(BIN)/futsim check
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

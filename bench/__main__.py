@@ -11,6 +11,9 @@
    future and task wake-up; the timer path alone (a ``call_later`` callback re-arming itself)
    is reported beside it.
 
+4. Scenario replays as whole processes: the SOONUSDT replay (target <= 2 s) and every
+   scenario with its failing variants (target <= 30 s).
+
 Each figure is the median of 5 runs (``--quick``: 1 run, a tenth of the sizes, for smoke
 tests). ``--profile`` also runs the tick stream once under cProfile and prints the top 15
 functions by own time.
@@ -28,7 +31,7 @@ import statistics
 import sys
 from importlib.metadata import version
 
-from bench import runtime
+from bench import runtime, scenarios
 
 SYMBOLS = 20
 HORIZON_S = 3600
@@ -93,7 +96,9 @@ def measure(quick: bool) -> dict:
         "call_later_ratio": us_per_call_later / bare_us_per_timer,
         "meets_target": us_per_timer / bare_us_per_timer <= TARGET_TIMER_RATIO,
     }
+    result_scenarios = scenarios.measure(runs)
     return {
+        "scenarios": result_scenarios,
         "env": env,
         "runs": runs,
         "quick": quick,
@@ -137,6 +142,7 @@ def render(r: dict) -> str:
         f"   timer path alone (call_later){s['sim_us_per_call_later']:>12.2f} µs   "
         f"({s['call_later_ratio']:.2f} x bare)",
     ]
+    rows += scenarios.render(r["scenarios"])
     return "\n".join(rows)
 
 

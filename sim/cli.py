@@ -216,6 +216,7 @@ def _check(args: argparse.Namespace) -> int:
                 print("\n".join(_verdict_lines(report)))
                 print(f"     replay: {report.replay}")
             cases.append((scenario, variant, report))
+    print(f"HTML reports: {args.out}/<scenario>[.<variant>].seed<N>/report.html")
     print(f"{len(cases) - failed} passed, {failed} failed")
     if args.junit:
         _write_junit(args.junit, cases)

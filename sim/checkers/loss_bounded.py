@@ -10,8 +10,10 @@ side closes the position with the part that reaches zero and opens a new one wit
     bound = entry_notional × (stop_pct + slippage_pct) / 100
     entry_notional = sum of qty × price over its entry fills
 
-and the check fails if ``loss > bound``. A position still open at the end is not judged (its
-loss is not realized); it is counted in ``metrics["open_at_end"]``.
+and the check fails if ``loss > bound``. A position still open at the end is judged marked to
+market at the last mark price of its symbol (``venue.price``): a naked position that has run
+past its stop has lost the money, realized or not. It is counted in
+``metrics["open_at_end"]``.
 
 Parameters: ``stop_pct`` (the bot's initial stop distance in percent; default
 ``ctx.initial_stop_pct``, one of the two is required), ``slippage_pct`` (default 0.5).
@@ -111,6 +113,40 @@ def check(records: list[dict[str, Any]], params: Mapping[str, Any], ctx: CheckCo
                     "side": "long" if position.long else "short",
                     "entry_notional": fmt(position.entry_notional),
                     "realized_pnl": fmt(position.realized),
+                    "fees": fmt(position.fees),
+                    "loss": fmt(loss),
+                    "bound": fmt(bound),
+                    "loss_pct": fmt(loss_pct.quantize(Decimal("0.0001"))),
+                    "allowed_pct": fmt(allowed_pct),
+                    "records": [excerpt(seq, records[seq]) for seq in position.fills],
+                }
+            )
+    last_mark: dict[str, Decimal] = {}
+    for record in records:
+        if record["kind"] == "venue.price":
+            last_mark[record["symbol"]] = Decimal(record["mark"])
+    for position in still_open:
+        mark = last_mark.get(position.symbol)
+        if mark is None or position.amount == 0:
+            continue
+        entry = position.entry_notional / abs(position.amount)
+        unrealized = (mark - entry) * position.amount
+        loss = position.fees - position.realized - unrealized
+        loss_pct = loss * HUNDRED / position.entry_notional
+        worst_pct = loss_pct if worst_pct is None else max(worst_pct, loss_pct)
+        bound = position.entry_notional * allowed_pct / HUNDRED
+        if loss > bound:
+            violations.append(
+                {
+                    "t_ms": position.opened_ms,
+                    "until_ms": ctx.end_ms,
+                    "symbol": position.symbol,
+                    "what": "the position, still open at the end, has lost more than its stop "
+                    "distance plus slippage (marked to market)",
+                    "side": "long" if position.long else "short",
+                    "entry_notional": fmt(position.entry_notional),
+                    "mark": fmt(mark),
+                    "unrealized_pnl": fmt(unrealized),
                     "fees": fmt(position.fees),
                     "loss": fmt(loss),
                     "bound": fmt(bound),

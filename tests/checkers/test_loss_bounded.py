@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from sim.checkers.loss_bounded import check, closed_positions
-from tests.checkers.histories import ctx, fill
+from tests.checkers.histories import ctx, fill, price
 
 STOP = {"stop_pct": "6"}
 
@@ -47,11 +47,24 @@ def test_the_stop_distance_comes_from_the_context_or_is_required():
         check([], {**STOP, "slippage_pct": "lots"}, ctx(1))
 
 
-def test_an_open_position_is_not_judged():
+def test_an_open_position_without_prices_is_counted_not_judged():
     verdict = check([fill(0, "SELL", "4", "2")], STOP, ctx(1))
     assert verdict.status == "pass"
     assert verdict.metrics["positions"] == 0 and verdict.metrics["open_at_end"] == 1
     assert "no position was closed" in verdict.summary
+
+
+def test_an_open_position_is_judged_at_its_last_mark():
+    """A naked position that ran past its stop lost the money, realized or not (the
+    SOONUSDT incident's position, still open at the end)."""
+    entry = [fill(0, "BUY", "4", "2", fee="0.004")]
+    within = check([*entry, price(50_000, "1.90")], STOP, ctx(60_000))
+    assert within.status == "pass"  # 5.05 % down: inside 6 + 0.5
+    beyond = check([*entry, price(50_000, "1.95"), price(55_000, "1.84")], STOP, ctx(60_000))
+    assert beyond.status == "fail"
+    (item,) = beyond.evidence
+    assert item["mark"] == "1.84" and item["unrealized_pnl"] == "-0.64"
+    assert "still open at the end" in item["what"]
 
 
 def test_partial_closes_and_a_flip_split_positions_and_fees():
