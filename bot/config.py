@@ -52,6 +52,7 @@ class ProtectionConfig:
     min_move_ticks: int = 1
     min_move_interval_ms: int = 1000
     on_immediate_trigger: str = "close"
+    stop_style: str = "reduce_only"
     triggering_timeout_ms: int = 5000
     rest_lag_bound_ms: int = 10000
 
@@ -248,6 +249,7 @@ _RULES: dict[str, tuple[type, dict[str, _Rule]]] = {
             "min_move_ticks": _int("an integer >= 1", "1", lambda n: n >= 1),
             "min_move_interval_ms": _int("an integer >= 0", "1000", lambda n: n >= 0),
             "on_immediate_trigger": _choice("close", "reprice"),
+            "stop_style": _choice("reduce_only", "close_position"),
             "triggering_timeout_ms": _int("an integer > 0", "5000", lambda n: n > 0),
             "rest_lag_bound_ms": _int("an integer >= 0", "10000", lambda n: n >= 0),
         },

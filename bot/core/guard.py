@@ -53,6 +53,7 @@ class StopRef:
     state: str
     since_ms: int
     cancel_when_known: bool = False  # the position went flat while it was being placed
+    quantity: Decimal | None = None  # a reduce-only stop's size; None: closePosition
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,10 @@ class GuardConfig:
     on_immediate_trigger: str  # "close" | "reprice"
     triggering_timeout_ms: int
     confirm_timeout_ms: int  # how long to wait for a close / a fired stop to show up
+    # "close_position": closePosition stops; "reduce_only": reduce-only stops for the
+    # position's size. Binance is widely reported to refuse a second closePosition stop of the
+    # same side (-4130), which defeats place-new-first; reduce-only stops can coexist.
+    stop_style: str = "close_position"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +123,8 @@ class StopGuard:
         handler = TRANSITIONS.get((state.phase, type(event)))
         if handler is None:
             return state, []
-        return handler(self, state, event)
+        # By name, through the instance: a subclass that overrides a handler is obeyed.
+        return getattr(self, handler.__name__)(state, event)
 
     # ------------------------------------------------------------------ ids
     def _next_id(self, state: GuardState, kind: str) -> tuple[GuardState, str]:
@@ -170,9 +176,25 @@ class StopGuard:
 
     def _place(self, state: GuardState, level: Decimal, t_ms: int) -> Outcome:
         state, client_id = self._next_id(state, "s")
-        stop = StopRef(client_id, level, "placing", t_ms)
+        quantity = state.quantity if self.config.stop_style == "reduce_only" else None
+        stop = StopRef(client_id, level, "placing", t_ms, quantity=quantity)
         state = dataclasses.replace(state, stops=(*state.stops, stop))
-        return state, [m.PlaceStop(state.symbol, exit_side(state.side), level, client_id)]
+        return state, [m.PlaceStop(state.symbol, exit_side(state.side), level, client_id, quantity)]
+
+    def _most_protective(self, state: GuardState) -> StopRef | None:
+        """The live stop closest to the market among those covering the position; ties go to
+        the newest."""
+        covering = [s for s in self._live(state) if self._covers(s, state)]
+        if not covering:
+            return None
+        sign = 1 if state.side == "long" else -1
+        return max(reversed(covering), key=lambda s: sign * s.level)
+
+    @staticmethod
+    def _covers(stop: StopRef, state: GuardState) -> bool:
+        """A stop closes the whole position: closePosition, or reduce-only for at least its
+        size (Binance caps a reduce-only order at the position, so more is safe)."""
+        return stop.quantity is None or stop.quantity >= state.quantity
 
     def _close(self, state: GuardState, t_ms: int, why: str) -> Outcome:
         state, client_id = self._next_id(state, "c")
@@ -200,15 +222,23 @@ class StopGuard:
     def _protect(self, state: GuardState, t_ms: int) -> Outcome:
         """Bring protection to the trail's level: place a first stop, or replace the live one
         (new first, old cancelled once the new one is accepted)."""
-        trail, live = state.trail, self._live(state)
+        trail = state.trail
         if (
             trail is None
             or self._in_flight(state)
             or state.phase not in ("UNPROTECTED", "PROTECTED")
         ):
             return state, []
-        if any(s.level == trail.stop for s in live):
-            return state, []
+        best = self._most_protective(state)
+        if best is not None:
+            # Protection only ratchets: a wanted level looser than a live stop (a trail
+            # restored from a stale database, a stop adopted after a restart) is raised to it.
+            tighter = best.level > trail.stop if state.side == "long" else best.level < trail.stop
+            if tighter:
+                trail = dataclasses.replace(trail, stop=best.level)
+                state = dataclasses.replace(state, trail=trail)
+            if best.level == trail.stop:
+                return state, []
         if state.mark is not None and beyond(state.side, trail.stop, state.mark):
             return self._on_crossed(state, t_ms, "the wanted stop level is already crossed")
         return self._place(state, trail.stop, t_ms)
@@ -249,7 +279,10 @@ class StopGuard:
                 *commands,
             ]
         if before.amount != 0 and before.side == after.side:
-            return dataclasses.replace(state, quantity=abs(after.amount)), []
+            # Resized: a closePosition stop covers any size; a reduce-only one is replaced
+            # (new first) if the position outgrew it.
+            state = dataclasses.replace(state, quantity=abs(after.amount))
+            return self._protect(state, event.t_ms)
         if before.amount != 0:  # flipped: the old side's stops go, the new side is protected
             state, commands = self._cancel_all(state)
         else:
@@ -347,10 +380,13 @@ class StopGuard:
                 return state, [m.CancelStop(state.symbol, client_id)]
             state = self._with_stop(state, client_id, state="working", since_ms=t_ms)
             commands: list[m.Command] = []
-            for old in self._live(state):
-                if old.client_id != client_id:  # replaced: the old one goes now
-                    state = self._with_stop(state, old.client_id, state="cancelling")
-                    commands.append(m.CancelStop(state.symbol, old.client_id))
+            # Replaced: keep the most protective stop that covers the position (normally the
+            # new one; an adopted tighter one after a restart) and cancel the others.
+            keep = self._most_protective(state) or self._stop(state, client_id)
+            for other in self._live(state):
+                if other.client_id != keep.client_id:
+                    state = self._with_stop(state, other.client_id, state="cancelling")
+                    commands.append(m.CancelStop(state.symbol, other.client_id))
             state = dataclasses.replace(
                 state,
                 phase="PROTECTED" if state.phase in ("UNPROTECTED", "PROTECTED") else state.phase,
@@ -379,7 +415,9 @@ class StopGuard:
                 return self._without(state, client_id), []
             state = self._with_stop(state, client_id, state="placing", since_ms=t_ms)
             return state, [
-                m.PlaceStop(state.symbol, exit_side(state.side), stop.level, client_id)
+                m.PlaceStop(
+                    state.symbol, exit_side(state.side), stop.level, client_id, stop.quantity
+                )
             ]  # same id: idempotent
         if isinstance(event, m.StopCancelled):
             return self._after_lost_stop(

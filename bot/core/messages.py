@@ -183,12 +183,14 @@ class PlaceEntry:
 
 @dataclass(frozen=True, slots=True)
 class PlaceStop:
-    """A ``STOP_MARKET`` with ``closePosition=true`` at ``trigger``."""
+    """A ``STOP_MARKET`` at ``trigger``: ``reduceOnly`` for ``quantity``, or, with no
+    quantity, ``closePosition=true``."""
 
     symbol: str
     side: str  # order side: "sell" protects a long, "buy" a short
     trigger: Decimal
     client_id: str
+    quantity: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,6 +110,7 @@ class Bot:
                         p.min_move_interval_ms,
                     ),
                     on_immediate_trigger=p.on_immediate_trigger,
+                    stop_style=p.stop_style,
                     triggering_timeout_ms=p.triggering_timeout_ms,
                     confirm_timeout_ms=max(p.rest_lag_bound_ms, 1000),
                 )

@@ -93,18 +93,18 @@ class Venue:
         return self._order_events(cmd.symbol, cmd.client_id, order)
 
     async def place_stop(self, cmd: m.PlaceStop) -> list[m.Event]:
+        params: dict[str, Any] = {
+            "stopPrice": str(cmd.trigger),
+            "workingType": self.working_type,
+            "clientOrderId": cmd.client_id,
+        }
+        if cmd.quantity is None:
+            params["closePosition"] = True
+        else:
+            params["reduceOnly"] = True
+        amount = None if cmd.quantity is None else str(cmd.quantity)
         order = await self.exchange.create_order(
-            self.unified(cmd.symbol),
-            "STOP_MARKET",
-            cmd.side,
-            None,
-            None,
-            {
-                "stopPrice": str(cmd.trigger),
-                "closePosition": True,
-                "workingType": self.working_type,
-                "clientOrderId": cmd.client_id,
-            },
+            self.unified(cmd.symbol), "STOP_MARKET", cmd.side, amount, None, params
         )
         return [m.OrderAccepted(cmd.symbol, cmd.client_id, self.now_ms(), str(order["id"]))]
 

@@ -35,13 +35,14 @@ def truth_records(lines: Iterable[str]) -> list[dict[str, Any]]:
 
 
 def protected(symbol: str, amount: Decimal, algos: list[Mapping[str, Any]]) -> bool:
+    """A closePosition stop, or a reduce-only one for at least the position's size."""
     closing_side = "SELL" if amount > 0 else "BUY"
     return any(
         a["symbol"] == symbol
         and a["side"] == closing_side
         and a["type"] in PROTECTIVE_TYPES
         and a["status"] in ("NEW", "TRIGGERING")
-        and (a["close_position"] or Decimal(a["qty"]) > 0)
+        and (a["close_position"] or Decimal(a["qty"]) >= abs(amount))
         for a in algos
     )
 

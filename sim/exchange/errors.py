@@ -139,3 +139,14 @@ def invalid_listen_key() -> BinanceError:
         "This listenKey does not exist. Please use `POST /fapi/v1/listenKey` to recreate "
         "`listenKey`",
     )
+
+
+def close_position_exists() -> BinanceError:
+    """A second closePosition stop of the same kind and side (widely reported by bot authors
+    on the live venue; not in Binance's error page snapshot: ExchangeConfig makes it a
+    setting)."""
+    return BinanceError(
+        -4130,
+        "An open stop or take profit order with GTE and closePosition in the direction is "
+        "existing.",
+    )

@@ -1302,3 +1302,35 @@ def test_a_client_id_that_would_not_fit_is_refused_not_truncated():
     p = protector(CONFIG, symbol)
     with pytest.raises(ValueError, match="exceeds Binance's 36 characters"):
         p.handle(m.EntryRequested(symbol, "long", QTY, T0))
+
+
+def test_a_subclass_overriding_a_handler_is_obeyed():
+    """The table names the handlers; dispatch goes through the instance, so a variant that
+    overrides one (the harness's bug zoo) really runs its own code."""
+
+    class Quiet(StopGuard):
+        def on_mark(self, state, event):
+            return state, [m.Note(state.symbol, "quiet", "overridden")]
+
+    _, commands = Quiet(CONFIG).handle(protected(), m.MarkPriced(SYMBOL, D("2.10"), T0))
+    assert commands == [m.Note(SYMBOL, "quiet", "overridden")]
+
+
+def test_a_restart_never_trades_a_tighter_surviving_stop_for_a_looser_one():
+    """Found by the restart-stale-database scenario: the restarted bot's trail comes from a
+    stale database (2.0760) while the previous life's stop still stands at 2.0790. The new
+    stop is placed from the stale trail before the listing arrives; once both stand, the
+    tighter one is kept and the looser one cancelled."""
+    from bot.core.trailing import Trail
+
+    p = protector()
+    p.restore(SYMBOL, Trail("long", D("2.0333"), D("2.0760"), True, D("2.0970"), T0), T0, 7)
+    commands = p.handle(m.PositionReported(SYMBOL, QTY, D("2.0333"), T0 + 10, "rest", T0 + 100))
+    placed = [c for c in commands if isinstance(c, m.PlaceStop)]
+    assert [c.trigger for c in placed] == [D("2.0760")]
+    survivor = f"fs-s-{SYMBOL}-{base36(T0)}-3"
+    p.handle(m.OpenStopsListed(SYMBOL, ((survivor, D("2.0790")),), T0 + 100))
+    commands = p.handle(m.OrderAccepted(SYMBOL, placed[0].client_id, T0 + 300))
+    assert commands == [m.CancelStop(SYMBOL, placed[0].client_id)]  # the looser one goes
+    state = p.state(SYMBOL)
+    assert state.trail.stop == D("2.0790")  # and the trail never goes back below it

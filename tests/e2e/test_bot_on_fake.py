@@ -180,3 +180,18 @@ def test_listen_key_expiry_mid_position_is_noticed_at_once_and_recovered(tmp_pat
     with Repository(tmp_path / "bot.sqlite") as repository:
         journal = [row.amount for row in repository.positions_journal()]
     assert journal[0] == 4 and journal[-1] == 0  # the positions journal: opened, closed
+
+
+def test_close_position_stops_cannot_trail_where_binance_refuses_a_second_one(tmp_path):
+    """Binance is widely reported to refuse a second closePosition stop of a side (-4130),
+    which defeats place-new-first: with stop_style close_position the stop never moves (the
+    old one is kept: protected, not trailed). Reduce-only stops, the default, trail."""
+    stuck, records, naked = run(tmp_path / "a", stop_style="close_position")
+    refused = [
+        r for r in stuck.sim.trace.records() if r["kind"] == "venue.rest" and r["code"] == -4130
+    ]
+    assert refused, "every replacement is refused"
+    assert stop_levels(records) == [D("1.9113")]  # never trailed
+    assert [w.first for w in naked] == [True]  # but never naked either
+    _, records, _ = run(tmp_path / "b")  # reduce_only
+    assert len(stop_levels(records)) > 10

@@ -335,8 +335,33 @@ def test_bad_algo_orders_are_refused(request_, code):
     assert code_of(lambda: ex.place_algo_order(1, request_)) == code
 
 
+def test_a_second_close_position_stop_of_the_same_kind_and_side_is_refused():
+    ex = make_exchange()
+    buy(ex, "4")
+    ex.place_algo_order(2, stop(trigger="1.9113", client_algo_id="sl-1"))
+    assert code_of(lambda: ex.place_algo_order(3, stop(trigger="1.95"))) == -4130
+    # a take-profit with closePosition, or a reduce-only stop, may stand beside it
+    ex.place_algo_order(
+        4,
+        AlgoRequest(
+            "SOONUSDT", "SELL", "TAKE_PROFIT_MARKET", trigger_price=D("2.2"), close_position=True
+        ),
+    )
+    ex.place_algo_order(
+        5, stop(trigger="1.95", close_position=False, quantity=D(4), reduce_only=True)
+    )
+    ex.cancel_algo_order(6, None, "sl-1")
+    ex.place_algo_order(7, stop(trigger="1.96"))  # once the first is gone, a new one stands
+    # and where the venue is configured not to enforce it, two coexist
+    relaxed = make_exchange(close_position_exclusive=False)
+    buy(relaxed, "4")
+    relaxed.place_algo_order(2, stop(trigger="1.9113"))
+    relaxed.place_algo_order(3, stop(trigger="1.95"))
+    assert len(relaxed.open_algo_orders()) == 2
+
+
 def test_algo_cancel_duplicate_ids_and_the_200_order_limit():
-    ex = make_exchange(max_open_algo_orders=3)
+    ex = make_exchange(max_open_algo_orders=3, close_position_exclusive=False)
     buy(ex, "4")
     for i in range(3):
         ex.place_algo_order(2, stop(trigger=f"1.{9000 - i}", client_algo_id=f"sl-{i}"))
