@@ -91,6 +91,16 @@ def _live(args: argparse.Namespace) -> int:
 SCENARIOS_DIR = "scenarios"
 
 
+def _quiet_bots() -> None:
+    """In a replay the bot's notes are in the trace and the timeline; keep its log quiet."""
+    import logging
+
+    for name in ("bot", "legacy-2025-11"):
+        logger = logging.getLogger(name)
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
 def _load(path: str):
     from sim.scenario.load import ScenarioError, load_scenario
 
@@ -127,6 +137,7 @@ def _replay(args: argparse.Namespace) -> int:
     from sim.runner import run_scenario
     from sim.timeline import timeline
 
+    _quiet_bots()
     paths = _scenario_paths(args.paths)
     if not paths:
         print("futsim replay: no scenario files given", file=sys.stderr)
@@ -189,6 +200,7 @@ def _replay(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     from sim.runner import run_scenario
 
+    _quiet_bots()
     paths = _scenario_paths(args.paths or [SCENARIOS_DIR])
     cases, failed = [], 0
     for path in paths:

@@ -133,6 +133,8 @@ def build_bot_config(scenario: Scenario, repository: Path):
     for section, keys in scenario.bot.overrides.items():
         data.setdefault(section, {}).update(keys)
     data["repository"] = {"path": str(repository)}
+    if scenario.entries:  # the scenario's entries replace the file's (as the loader does)
+        data.setdefault("signals", {})["entries"] = []
     config = parse_config(data, str(scenario.path))
     if scenario.entries:
         entries = tuple(

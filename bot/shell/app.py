@@ -61,6 +61,8 @@ class Bot:
         self._writes: asyncio.Queue[Callable[[], None]] = asyncio.Queue()
         self._tasks: dict[asyncio.Task, None] = {}  # insertion-ordered: cancelled in order
         self._reconciling: dict[str, bool] = {}
+        self._reconciled: set[str] = set()  # symbols reconciled at least once (membership only)
+        self._positions_known = asyncio.Event()  # every symbol reconciled once: entries may go
         self.protector: Protector | None = None
         #: every command the core issued, with the time: for tests and the event log
         self.issued: list[tuple[int, m.Command]] = []
@@ -182,6 +184,10 @@ class Bot:
             held = self.protector.book.get(symbol) if known else None
             for command in self.protector.handle(event):
                 self._dispatch(command)
+            if isinstance(event, m.ReconcileCompleted) and not self._positions_known.is_set():
+                self._reconciled.add(symbol)
+                if self._reconciled >= set(self.config.bot.symbols):
+                    self._positions_known.set()
             if before is not None:
                 self._persist(before, self.protector.state(symbol))
                 after = self.protector.book.get(symbol)
@@ -352,6 +358,10 @@ class Bot:
             (row.detail.get("at_ms"), row.symbol)
             for row in await asyncio.to_thread(self.repository.events, "entry")
         }
+        # Know what is open before opening anything: after a crash whose last writes were
+        # lost, an entry may look undone while its position stands on the exchange (then the
+        # guard, no longer FLAT, ignores the entry).
+        await self._positions_known.wait()
         started_ms = self.venue.now_ms()
         for entry in sorted(self.entries, key=lambda e: e.at_ms):
             if (entry.at_ms, entry.symbol) in done:
