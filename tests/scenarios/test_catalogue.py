@@ -117,17 +117,53 @@ def test_the_soonusdt_replay_as_the_issue_states_it():
     assert "-2021" in report and "futsim replay" in report
 
 
+SOON = (ROOT / "scenarios" / "soonusdt-2025-11-10.toml").read_text()
+BAD_FILES = [
+    ("toml-syntax", "[meta\nid = 'x'", "line"),
+    ("empty", "", "meta"),
+    ("id-not-the-file-name", SOON, "meta.id"),
+    ("unknown-table", SOON + "\n[exchnage]\nsymbols = []\n", "exchnage"),
+    ("bad-duration", SOON.replace('duration = "5m"', 'duration = "5 minutes"'), "duration"),
+    (
+        "unknown-fault-kind",
+        SOON.replace('kind = "user_stream_dropped"', 'kind = "user_stream_droped"'),
+        "user_stream_dropped",
+    ),
+    (
+        "fault-after-the-end",
+        SOON.replace('at = "+1s"\nuntil = "+95s"', 'at = "+900s"\nuntil = "+950s"'),
+        "faults[0]",
+    ),
+    ("price-off-the-tick", SOON.replace('price = "2.0450"', 'price = "2.04505"'), "price"),
+    (
+        "unknown-symbol",
+        SOON.replace('symbols = ["SOONUSDT"]', 'symbols = ["NOPEUSDT"]'),
+        "NOPEUSDT",
+    ),
+    (
+        "bad-bot-override",
+        SOON.replace(
+            "[[entries]]", '[bot.overrides.protection]\ncallback_pct = "25"\n\n[[entries]]', 1
+        ),
+        "callback_pct",
+    ),
+    (
+        "unknown-checker",
+        SOON.replace("[expect.checkers.rate_budget]", "[expect.checkers.rate_budgte]"),
+        "rate_budgte",
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    ("content", "needle"),
-    [
-        ("[meta\nid = 'x'", "line"),
-        ("[meta]\nid = 'bad-file'\n", "meta"),
-        ("", "meta"),
-    ],
-    ids=["toml-syntax", "incomplete", "empty"],
+    ("content", "needle"), [b[1:] for b in BAD_FILES], ids=[b[0] for b in BAD_FILES]
 )
-def test_bad_scenario_files_exit_2_with_a_message_naming_the_file(tmp_path, content, needle):
-    path = tmp_path / "bad-file.toml"
+def test_bad_scenario_files_exit_2_with_a_message_naming_file_and_key(tmp_path, content, needle):
+    # named as its meta.id says, so that each mistake is the file's only one
+    name = "bad-file.toml"
+    if "soonusdt-2025-11-10" in content and needle != "meta.id":
+        name = "soonusdt-2025-11-10.toml"
+    path = tmp_path / name
     path.write_text(content)
     run = subprocess.run(
         [sys.executable, "-m", "sim", "replay", str(path)],
@@ -136,6 +172,6 @@ def test_bad_scenario_files_exit_2_with_a_message_naming_the_file(tmp_path, cont
         text=True,
         timeout=120,
     )
-    assert run.returncode == 2
-    assert "bad-file.toml" in run.stderr and needle in run.stderr
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert name in run.stderr and needle in run.stderr, run.stderr
     assert "Traceback" not in run.stderr
