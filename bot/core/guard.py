@@ -83,6 +83,8 @@ class GuardState:
     close_id: str = ""
     close_since_ms: int = 0
     mark: Decimal | None = None
+    # stops lately done with: their late stream echoes (a NEW after our cancel) are not news
+    forgotten: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,7 @@ Handler = Callable[["StopGuard", GuardState, object], Outcome]
 
 
 MAX_CLIENT_ID = 36
+FORGOTTEN_KEPT = 16
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -156,8 +159,11 @@ class StopGuard:
 
     @staticmethod
     def _without(state: GuardState, client_id: str) -> GuardState:
+        forgotten = (*state.forgotten, client_id)[-FORGOTTEN_KEPT:]
         return dataclasses.replace(
-            state, stops=tuple(s for s in state.stops if s.client_id != client_id)
+            state,
+            stops=tuple(s for s in state.stops if s.client_id != client_id),
+            forgotten=forgotten,
         )
 
     @staticmethod
@@ -355,6 +361,8 @@ class StopGuard:
         if client_id and client_id == state.close_id:
             return self.on_close_event(state, event)
         stop = self._stop(state, client_id)
+        if stop is None and client_id in state.forgotten:
+            return state, []  # a late echo of a stop we are done with
         if stop is None:
             # A stop of ours we do not know (a previous life's) announcing itself open: cancel
             # it if a live one protects the position. Its level is unknown here, so in FLAT

@@ -1334,3 +1334,15 @@ def test_a_restart_never_trades_a_tighter_surviving_stop_for_a_looser_one():
     assert commands == [m.CancelStop(SYMBOL, placed[0].client_id)]  # the looser one goes
     state = p.state(SYMBOL)
     assert state.trail.stop == D("2.0790")  # and the trail never goes back below it
+
+
+def test_a_late_echo_of_a_stop_already_done_with_draws_no_cancel():
+    """The stream may deliver a stop's NEW after our cancel was confirmed: it is an echo,
+    not an unknown stop of ours (it used to draw a redundant cancel answered with -2011)."""
+    guard = StopGuard(CONFIG)
+    state = protected()
+    old = state.stops[0].client_id
+    state, _ = guard.handle(state, m.StopCancelled(SYMBOL, old, T_LATER))
+    assert old in state.forgotten
+    _, commands = guard.handle(state, status(old, "NEW"))
+    assert commands == []
