@@ -12,20 +12,33 @@ Defaults live in one place, the dataclasses; the rule tables below say how each 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+from bot.config_values import (
+    EPOCH,
+    MISSING,
+    MS,
+    Reject,
+    Rule,
+    choice,
+    header,
+    instant_ms,
+    integer,
+    number,
+    read_value,
+    show,
+    text,
+    unknown_key,
+)
 
 EXAMPLE = "bot/examples/demo.toml"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MS = timedelta(milliseconds=1)
 
 
 class ConfigError(ValueError):
@@ -110,124 +123,34 @@ class BotConfig:
 # --- rules: how one value is read ---------------------------------------------------------
 
 
-class _Reject(Exception):
-    """Raised by a rule's ``convert``; ``found``/``fix`` override the generic wording."""
-
-    def __init__(self, found: str | None = None, fix: str | None = None) -> None:
-        self.found, self.fix = found, fix
-
-
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    expected: str
-    example: str  # as TOML text
-    convert: Callable[[Any], Any]
-    fix: str = ""
-
-    def fix_text(self) -> str:
-        return self.fix or f"use e.g. {self.example}"
-
-
-def _decimal(value: Any) -> Decimal:
-    # TOML numbers are accepted but read through str(): 1.1 means Decimal("1.1"), not the float
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise _Reject
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise _Reject from None
-    if not number.is_finite():
-        raise _Reject
-    return number
-
-
-def _dec(expected: str, example: str, ok: Callable[[Decimal], bool]) -> _Rule:
-    def convert(value: Any) -> Decimal:
-        number = _decimal(value)
-        if not ok(number):
-            raise _Reject
-        return number
-
-    return _Rule(expected, example, convert)
-
-
-def _int(expected: str, example: str, ok: Callable[[int], bool] = lambda n: True) -> _Rule:
-    def convert(value: Any) -> int:
-        if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value):
-            raise _Reject(fix=f"write it as a TOML integer, without quotes: {value}")
-        if isinstance(value, bool) or not isinstance(value, int) or not ok(value):
-            raise _Reject
-        return value
-
-    return _Rule(expected, example, convert)
-
-
-def _choice(*options: str) -> _Rule:
-    def convert(value: Any) -> str:
-        if value not in options:
-            raise _Reject
-        return value
-
-    shown = ", ".join(json.dumps(o) for o in options)
-    return _Rule(f"one of {shown}", json.dumps(options[0]), convert)
-
-
-def _pattern(expected: str, example: str, regex: str) -> _Rule:
-    def convert(value: Any) -> str:
-        if not isinstance(value, str) or not re.fullmatch(regex, value):
-            raise _Reject
-        return value
-
-    return _Rule(expected, example, convert)
-
-
 def _symbols(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
-        raise _Reject
+        raise Reject
     for symbol in value:
         if not isinstance(symbol, str) or not re.fullmatch(r"[A-Z0-9]+USDT", symbol):
-            raise _Reject(found=f"{_show(symbol)} in {_show(value)}")
+            raise Reject(found=f"{show(symbol)} in {show(value)}")
         if value.count(symbol) > 1:
-            raise _Reject(found=f"{_show(value)} ({symbol} is listed twice)", fix="list it once")
+            raise Reject(found=f"{show(value)} ({symbol} is listed twice)", fix="list it once")
     return tuple(value)
-
-
-def _instant(value: Any) -> int:
-    """An ISO-8601 UTC instant, as a string or a TOML datetime, to epoch milliseconds."""
-    if isinstance(value, str):
-        if not value.endswith(("Z", "+00:00")):
-            raise _Reject(found=f"{_show(value)} (not in UTC: no Z or +00:00 at the end)")
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise _Reject from None
-    elif isinstance(value, datetime) and value.utcoffset() == timedelta(0):
-        moment = value
-    else:
-        raise _Reject
-    ms, rest = divmod(moment - _EPOCH, _MS)
-    if rest:
-        raise _Reject(found=f"{_show(value)} (finer than a millisecond)")
-    return ms
 
 
 def _list_of_tables(value: Any) -> list[Any]:
     if not isinstance(value, list):
-        raise _Reject
+        raise Reject
     return value
 
 
 _PCT = "a percentage between 0 and 100, exclusive"
-_RULES: dict[str, tuple[type, dict[str, _Rule]]] = {
+_RULES: dict[str, tuple[type, dict[str, Rule]]] = {
     "bot": (
         BotSection,
         {
-            "symbols": _Rule(
+            "symbols": Rule(
                 "a non-empty list of unique USDⓈ-M symbols (A-Z and 0-9, ending in USDT)",
                 '["SOONUSDT"]',
                 _symbols,
             ),
-            "client_id_prefix": _pattern(
+            "client_id_prefix": text(
                 "1 to 4 characters of a-z and 0-9 (client ids must fit Binance's 36-character "
                 "limit)",
                 '"fs"',
@@ -238,37 +161,37 @@ _RULES: dict[str, tuple[type, dict[str, _Rule]]] = {
     "protection": (
         ProtectionConfig,
         {
-            "initial_stop_pct": _dec(_PCT, '"6"', lambda d: 0 < d < 100),
-            "activation_pct": _dec(_PCT, '"1.5"', lambda d: 0 < d < 100),
-            "callback_pct": _dec(
+            "initial_stop_pct": number(_PCT, '"6"', lambda d: 0 < d < 100),
+            "activation_pct": number(_PCT, '"1.5"', lambda d: 0 < d < 100),
+            "callback_pct": number(
                 "a percentage between 0.1 and 20 (Binance's callbackRate range)",
                 '"1.0"',
                 lambda d: Decimal("0.1") <= d <= 20,
             ),
-            "working_type": _choice("MARK_PRICE", "CONTRACT_PRICE"),
-            "min_move_ticks": _int("an integer >= 1", "1", lambda n: n >= 1),
-            "min_move_interval_ms": _int("an integer >= 0", "1000", lambda n: n >= 0),
-            "on_immediate_trigger": _choice("close", "reprice"),
-            "stop_style": _choice("reduce_only", "close_position"),
-            "triggering_timeout_ms": _int("an integer > 0", "5000", lambda n: n > 0),
-            "rest_lag_bound_ms": _int("an integer >= 0", "10000", lambda n: n >= 0),
+            "working_type": choice("MARK_PRICE", "CONTRACT_PRICE"),
+            "min_move_ticks": integer("an integer >= 1", "1", lambda n: n >= 1),
+            "min_move_interval_ms": integer("an integer >= 0", "1000", lambda n: n >= 0),
+            "on_immediate_trigger": choice("close", "reprice"),
+            "stop_style": choice("reduce_only", "close_position"),
+            "triggering_timeout_ms": integer("an integer > 0", "5000", lambda n: n > 0),
+            "rest_lag_bound_ms": integer("an integer >= 0", "10000", lambda n: n >= 0),
         },
     ),
     "execution": (
         ExecutionConfig,
         {
-            "request_timeout_ms": _int("an integer > 0", "5000", lambda n: n > 0),
-            "max_attempts": _int("an integer >= 1", "5", lambda n: n >= 1),
-            "retry_base_ms": _int("an integer > 0", "200", lambda n: n > 0),
-            "retry_max_ms": _int("an integer > 0", "5000", lambda n: n > 0),
-            "seed": _int("an integer", "0"),
+            "request_timeout_ms": integer("an integer > 0", "5000", lambda n: n > 0),
+            "max_attempts": integer("an integer >= 1", "5", lambda n: n >= 1),
+            "retry_base_ms": integer("an integer > 0", "200", lambda n: n > 0),
+            "retry_max_ms": integer("an integer > 0", "5000", lambda n: n > 0),
+            "seed": integer("an integer", "0"),
         },
     ),
     "reconcile": (
         ReconcileConfig,
         {
-            "interval_ms": _int("an integer > 0", "60000", lambda n: n > 0),
-            "listen_key_keepalive_ms": _int(
+            "interval_ms": integer("an integer > 0", "60000", lambda n: n > 0),
+            "listen_key_keepalive_ms": integer(
                 "an integer from 60000 to under 3600000 (a listenKey is valid for 60 minutes)",
                 "1800000",
                 lambda n: 60000 <= n < 3600000,
@@ -277,95 +200,69 @@ _RULES: dict[str, tuple[type, dict[str, _Rule]]] = {
     ),
     "repository": (
         RepositoryConfig,
-        {"path": _pattern("a file path (a non-empty string)", '"futsim-bot.sqlite"', r".+")},
+        {"path": text("a file path (a non-empty string)", '"futsim-bot.sqlite"', r".+")},
     ),
     "signals": (
         SignalsConfig,
         {
-            "kind": _choice("schedule", "command"),
-            "entries": _Rule("a list of [[signals.entries]] tables", "[]", _list_of_tables),
+            "kind": choice("schedule", "command"),
+            "entries": Rule("a list of [[signals.entries]] tables", "[]", _list_of_tables),
         },
     ),
 }
 
 
-def _entry_rules(symbols: tuple[str, ...]) -> dict[str, _Rule]:
+def _entry_rules(symbols: tuple[str, ...]) -> dict[str, Rule]:
     def convert(value: Any) -> str:
         if value not in symbols:
-            raise _Reject
+            raise Reject
         return value
 
     listed = ", ".join(symbols)
     return {
-        "at": _Rule(
+        "at": Rule(
             "an ISO-8601 UTC instant with Z or +00:00, to the millisecond",
             '"2025-11-10T16:02:31.092Z"',
-            _instant,
+            instant_ms,
         ),
-        "symbol": _Rule(
+        "symbol": Rule(
             f"one of bot.symbols ({listed})",
             json.dumps(symbols[0]),
             convert,
             fix=f"use one of {listed}, or add the symbol to bot.symbols",
         ),
-        "side": _choice("long", "short"),
-        "quantity": _dec("a quantity greater than 0", '"4"', lambda d: d > 0),
+        "side": choice("long", "short"),
+        "quantity": number("a quantity greater than 0", '"4"', lambda d: d > 0),
     }
 
 
 # --- reading tables -----------------------------------------------------------------------
 
 
-def _show(value: Any) -> str:
-    """A value as the user wrote it in TOML (roughly), for messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        return "a table"
-    if isinstance(value, date):
-        return value.isoformat()
-    return repr(value)
-
-
 def _no_unknown_keys(source: str, prefix: str, raw: Mapping[str, Any], known: list[str]) -> None:
     for name in raw:
         if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            fix = f"did you mean {close[0]}?" if close else "remove it or fix its spelling"
+            expected, found, fix = unknown_key(name, known)
             home = [section for section, (_, rules) in _RULES.items() if name in rules]
             if not prefix and home:  # a key written above its section header
                 fix = f"move it under [{home[0]}]"
             key = f"{prefix}.{name}" if prefix else name
-            raise ConfigError(source, key, f"one of {', '.join(known)}", "an unknown key", fix)
+            raise ConfigError(source, key, expected, found, fix)
 
 
 def _table(
-    source: str, prefix: str, raw: Any, rules: Mapping[str, _Rule], defaults: Mapping[str, Any]
+    source: str, prefix: str, raw: Any, rules: Mapping[str, Rule], defaults: Mapping[str, Any]
 ) -> dict[str, Any]:
-    # entries are written [[signals.entries]]; their dotted key carries an index
-    header = f"[[{prefix.split('[')[0]}]]" if "[" in prefix else f"[{prefix}]"
+    def fail(key: str, expected: str, found: str, fix: str) -> NoReturn:
+        raise ConfigError(source, key, expected, found, fix) from None
+
     if not isinstance(raw, Mapping):
-        raise ConfigError(source, prefix, "a table", _show(raw), f"write it as a {header} table")
+        fail(prefix, "a table", show(raw), f"write it as a {header(prefix)} table")
     _no_unknown_keys(source, prefix, raw, list(rules))
-    values: dict[str, Any] = {}
-    for name, rule in rules.items():
-        key = f"{prefix}.{name}"
-        if name not in raw:
-            if name not in defaults:
-                fix = f"add {name} = {rule.example} under {header}"
-                raise ConfigError(source, key, rule.expected, "nothing (the key is missing)", fix)
-            values[name] = defaults[name]
-            continue
-        try:
-            values[name] = rule.convert(raw[name])
-        except _Reject as bad:
-            found, fix = bad.found or _show(raw[name]), bad.fix or rule.fix_text()
-            raise ConfigError(source, key, rule.expected, found, fix) from None
-    return values
+    return {
+        name: read_value(raw, prefix, name, rule, defaults.get(name, MISSING), fail)
+        for name, rule in rules.items()
+    }
 
 
 def _defaults(cls: type) -> dict[str, Any]:
@@ -439,7 +336,7 @@ def load_config(path: str | Path) -> BotConfig:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Entry):
-        at = (_EPOCH + value.at_ms * _MS).isoformat(timespec="milliseconds")
+        at = (EPOCH + value.at_ms * MS).isoformat(timespec="milliseconds")
         return {
             "at": at.replace("+00:00", "Z"),
             "symbol": value.symbol,

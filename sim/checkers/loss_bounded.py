@@ -85,6 +85,36 @@ def closed_positions(
     return closed, list(open_.values())
 
 
+def _violation(
+    records: list[dict[str, Any]],
+    position: _Position,
+    until_ms: int,
+    what: str,
+    pnl: dict[str, str],
+    loss: Decimal,
+    bound: Decimal,
+    loss_pct: Decimal,
+    allowed_pct: Decimal,
+) -> dict[str, Any]:
+    """The evidence for a position that lost more than ``bound``; ``pnl`` says how its loss
+    was reckoned (realized, or marked to market)."""
+    return {
+        "t_ms": position.opened_ms,
+        "until_ms": until_ms,
+        "symbol": position.symbol,
+        "what": what,
+        "side": "long" if position.long else "short",
+        "entry_notional": fmt(position.entry_notional),
+        **pnl,
+        "fees": fmt(position.fees),
+        "loss": fmt(loss),
+        "bound": fmt(bound),
+        "loss_pct": fmt(loss_pct.quantize(Decimal("0.0001"))),
+        "allowed_pct": fmt(allowed_pct),
+        "records": [excerpt(seq, records[seq]) for seq in position.fills],
+    }
+
+
 def check(records: list[dict[str, Any]], params: Mapping[str, Any], ctx: CheckContext) -> Verdict:
     s = settings(NAME, params, {"stop_pct": ctx.initial_stop_pct, "slippage_pct": "0.5"})
     if s["stop_pct"] is None:
@@ -104,22 +134,13 @@ def check(records: list[dict[str, Any]], params: Mapping[str, Any], ctx: CheckCo
         worst_pct = loss_pct if worst_pct is None else max(worst_pct, loss_pct)
         bound = position.entry_notional * allowed_pct / HUNDRED
         if loss > bound:
+            what = "the position lost more than its stop distance plus slippage"
+            pnl = {"realized_pnl": fmt(position.realized)}
+            until_ms = close_fill["t_ms"]
             violations.append(
-                {
-                    "t_ms": position.opened_ms,
-                    "until_ms": close_fill["t_ms"],
-                    "symbol": position.symbol,
-                    "what": "the position lost more than its stop distance plus slippage",
-                    "side": "long" if position.long else "short",
-                    "entry_notional": fmt(position.entry_notional),
-                    "realized_pnl": fmt(position.realized),
-                    "fees": fmt(position.fees),
-                    "loss": fmt(loss),
-                    "bound": fmt(bound),
-                    "loss_pct": fmt(loss_pct.quantize(Decimal("0.0001"))),
-                    "allowed_pct": fmt(allowed_pct),
-                    "records": [excerpt(seq, records[seq]) for seq in position.fills],
-                }
+                _violation(
+                    records, position, until_ms, what, pnl, loss, bound, loss_pct, allowed_pct
+                )
             )
     last_mark: dict[str, Decimal] = {}
     for record in records:
@@ -136,24 +157,15 @@ def check(records: list[dict[str, Any]], params: Mapping[str, Any], ctx: CheckCo
         worst_pct = loss_pct if worst_pct is None else max(worst_pct, loss_pct)
         bound = position.entry_notional * allowed_pct / HUNDRED
         if loss > bound:
+            what = (
+                "the position, still open at the end, has lost more than its stop "
+                "distance plus slippage (marked to market)"
+            )
+            pnl = {"mark": fmt(mark), "unrealized_pnl": fmt(unrealized)}
             violations.append(
-                {
-                    "t_ms": position.opened_ms,
-                    "until_ms": ctx.end_ms,
-                    "symbol": position.symbol,
-                    "what": "the position, still open at the end, has lost more than its stop "
-                    "distance plus slippage (marked to market)",
-                    "side": "long" if position.long else "short",
-                    "entry_notional": fmt(position.entry_notional),
-                    "mark": fmt(mark),
-                    "unrealized_pnl": fmt(unrealized),
-                    "fees": fmt(position.fees),
-                    "loss": fmt(loss),
-                    "bound": fmt(bound),
-                    "loss_pct": fmt(loss_pct.quantize(Decimal("0.0001"))),
-                    "allowed_pct": fmt(allowed_pct),
-                    "records": [excerpt(seq, records[seq]) for seq in position.fills],
-                }
+                _violation(
+                    records, position, ctx.end_ms, what, pnl, loss, bound, loss_pct, allowed_pct
+                )
             )
     metrics: dict[str, int | str] = {
         "positions": len(closed),

@@ -21,14 +21,15 @@ import json
 import math
 import re
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any, NoReturn
 
+from bot import config_values
 from bot.config import BotConfig, ConfigError, parse_config
+from bot.config_values import MISSING, Reject, Rule, choice, integer, number, show, text
 from sim.scenario.model import (
     FAULT_KINDS,
     BotSpec,
@@ -47,9 +48,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]  # the futsim checkout
 EXCHANGE_INFO = REPO_ROOT / "fixtures" / "exchange_info.json"  # as VenueConfig's default
 FORMAT_DOC = "sim/scenario/README.md"
 IMMEDIATE_TRIGGER = ("reject", "reject_4142", "accept_and_fire")  # ExchangeConfig's policies
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MS = timedelta(milliseconds=1)
-_MISSING = object()
 
 
 class ScenarioError(ValueError):
@@ -74,35 +72,6 @@ class ScenarioError(ValueError):
 # --- values: how one TOML value is read ----------------------------------------------------
 
 
-class _Reject(Exception):
-    """Raised by a converter; ``found``/``fix`` override the generic wording."""
-
-    def __init__(self, found: str | None = None, fix: str | None = None) -> None:
-        self.found, self.fix = found, fix
-
-
-@dataclass(frozen=True, slots=True)
-class _Rule:
-    expected: str
-    example: str  # as TOML text
-    convert: Callable[[Any], Any]
-
-
-def _show(value: Any) -> str:
-    """A value as the user wrote it in TOML (roughly), for messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    if isinstance(value, Mapping):
-        return "a table"
-    if isinstance(value, date):
-        return value.isoformat()
-    return repr(value)
-
-
 def _ms_text(ms: int) -> str:
     seconds, rest = divmod(ms, 1000)
     return f"{seconds}s" if not rest else f"{seconds}.{rest:03d}".rstrip("0") + "s"
@@ -118,26 +87,26 @@ _DURATION = re.compile(
 def _duration_ms(value: Any) -> int:
     """``"300s"``, ``"5m"``, ``"1h30m"``, ``"1.092s"``, ``"250ms"`` or an integer of ms."""
     if isinstance(value, bool):
-        raise _Reject
+        raise Reject
     if isinstance(value, int):
         if value < 0:
-            raise _Reject
+            raise Reject
         return value
     if not isinstance(value, str):
-        raise _Reject
+        raise Reject
     if re.fullmatch(r"[0-9]+", value):
-        raise _Reject(fix=f'give it a unit ("{value}ms", "{value}s") or write {value} (ms)')
+        raise Reject(fix=f'give it a unit ("{value}ms", "{value}s") or write {value} (ms)')
     match = _DURATION.fullmatch(value)
     if not value or match is None:
-        raise _Reject
+        raise Reject
     with localcontext(prec=60) as exact:
         exact.traps[Inexact] = True  # a rounded sum could hide a fraction of a millisecond
         try:
             total = sum(Decimal(n) * _UNITS[u] for u, n in match.groupdict().items() if n)
         except Inexact:
-            raise _Reject(found=f"{_show(value)} (too many digits)") from None
+            raise Reject(found=f"{show(value)} (too many digits)") from None
     if total != total.to_integral_value():
-        raise _Reject(found=f"{_show(value)} (finer than a millisecond)", fix="round it to 1 ms")
+        raise Reject(found=f"{show(value)} (finer than a millisecond)", fix="round it to 1 ms")
     return int(total)
 
 
@@ -145,109 +114,36 @@ def _offset_ms(value: Any) -> int:
     """``"+1.092s"``: a duration after ``meta.start`` with a leading ``+``, or integer ms."""
     if isinstance(value, str):
         if value.startswith("-"):
-            raise _Reject(found=f"{_show(value)} (before meta.start)")
+            raise Reject(found=f"{show(value)} (before meta.start)")
         if not value.startswith("+"):
             _duration_ms(value)  # not a duration either: the generic wording
-            raise _Reject(fix=f'write it as an offset with a leading +, e.g. "+{value}"')
+            raise Reject(fix=f'write it as an offset with a leading +, e.g. "+{value}"')
         value = value[1:]
     return _duration_ms(value)
 
 
-def _decimal(value: Any) -> Decimal:
-    # TOML numbers are read through str(): 2.0333 means Decimal("2.0333"), not the float
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise _Reject
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise _Reject from None
-    if not number.is_finite():
-        raise _Reject
-    return number
-
-
-def _instant_ms(value: Any) -> int:
-    """An ISO-8601 UTC instant, as a string or a TOML datetime, to epoch milliseconds."""
-    if isinstance(value, str):
-        if not value.endswith(("Z", "+00:00")):
-            raise _Reject(found=f"{_show(value)} (not in UTC: no Z or +00:00 at the end)")
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            raise _Reject from None
-    elif isinstance(value, datetime) and value.utcoffset() == timedelta(0):
-        moment = value
-    else:
-        raise _Reject
-    ms, rest = divmod(moment - _EPOCH, _MS)
-    if rest:
-        raise _Reject(found=f"{_show(value)} (finer than a millisecond)", fix="round it to 1 ms")
-    return ms
-
-
-def _text(expected: str, example: str, regex: str = r"(?s).*\S.*") -> _Rule:
-    def convert(value: Any) -> str:
-        if not isinstance(value, str) or not re.fullmatch(regex, value):
-            raise _Reject
-        return value
-
-    return _Rule(expected, example, convert)
-
-
-def _integer(expected: str, example: str, ok: Callable[[int], bool]) -> _Rule:
-    def convert(value: Any) -> int:
-        if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value):
-            raise _Reject(fix=f"write it as a TOML integer, without quotes: {value}")
-        if isinstance(value, bool) or not isinstance(value, int) or not ok(value):
-            raise _Reject
-        return value
-
-    return _Rule(expected, example, convert)
-
-
-def _number(expected: str, example: str, ok: Callable[[Decimal], bool]) -> _Rule:
-    def convert(value: Any) -> Decimal:
-        number = _decimal(value)
-        if not ok(number):
-            raise _Reject
-        return number
-
-    return _Rule(expected, example, convert)
-
-
-def _choice(*options: str) -> _Rule:
-    def convert(value: Any) -> str:
-        if value not in options:
-            close = difflib.get_close_matches(value, options, n=1) if isinstance(value, str) else []
-            raise _Reject(fix=f"did you mean {_show(close[0])}?" if close else None)
-        return value
-
-    shown = ", ".join(json.dumps(o) for o in options)
-    return _Rule(f"one of {shown}", json.dumps(options[0]), convert)
-
-
 def _float(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _Reject
+        raise Reject
     if not math.isfinite(value) or value < 0:
-        raise _Reject
+        raise Reject
     return float(value)
 
 
 _DURATION_TEXT = 'a duration such as "300s", "5m", "1h30m", "1.092s", "250ms", or integer ms'
 _OFFSET_TEXT = 'an offset from meta.start such as "+1.092s" or "+79s" (or integer ms)'
-_LATENCY_RULE = _Rule(_DURATION_TEXT, '"250ms"', _duration_ms)
-_OFFSET_RULE = _Rule(_OFFSET_TEXT, '"+1s"', _offset_ms)
-_SYMBOL_RULE = _text("a symbol of exchange.symbols", '"SOONUSDT"')
-_PRICE_RULE = _number("a price greater than 0 (a decimal string)", '"2.0333"', lambda d: d > 0)
+_START_RULE = Rule(
+    "an ISO-8601 UTC instant",
+    '"2025-11-10T16:02:30Z"',
+    functools.partial(config_values.instant_ms, finer_fix="round it to 1 ms"),
+)
+_LATENCY_RULE = Rule(_DURATION_TEXT, '"250ms"', _duration_ms)
+_OFFSET_RULE = Rule(_OFFSET_TEXT, '"+1s"', _offset_ms)
+_SYMBOL_RULE = text("a symbol of exchange.symbols", '"SOONUSDT"')
+_PRICE_RULE = number("a price greater than 0 (a decimal string)", '"2.0333"', lambda d: d > 0)
 
 
 # --- reading tables ------------------------------------------------------------------------
-
-
-def _header(key: str) -> str:
-    """How a table is written: ``[exchange]``, or ``[[faults]]`` for ``faults[2]``."""
-    return f"[[{key.split('[')[0]}]]" if key.endswith("]") else f"[{key}]"
 
 
 class _Doc:
@@ -260,12 +156,12 @@ class _Doc:
         raise ScenarioError(self.source, key, expected, found, fix)
 
     def table(self, key: str, raw: Any, known: Sequence[str]) -> Mapping[str, Any]:
-        header = _header(key)
-        if raw is _MISSING:
-            fix = f"add a {header} table (see {FORMAT_DOC})"
-            self.fail(key, f"a {header} table", "nothing (the table is missing)", fix)
+        written = config_values.header(key)
+        if raw is MISSING:
+            fix = f"add a {written} table (see {FORMAT_DOC})"
+            self.fail(key, f"a {written} table", "nothing (the table is missing)", fix)
         if not isinstance(raw, Mapping):
-            self.fail(key, f"a {header} table", _show(raw), f"write it as a {header} table")
+            self.fail(key, f"a {written} table", show(raw), f"write it as a {written} table")
         for name in raw:
             if name not in known:
                 self.unknown(f"{key}.{name}" if key else name, name, known)
@@ -276,34 +172,24 @@ class _Doc:
         if value in options:
             return value
         close = difflib.get_close_matches(str(value), options, n=1)
-        self.fail(key, expected, _show(value), f"did you mean {close[0]}?" if close else fix)
+        self.fail(key, expected, show(value), f"did you mean {close[0]}?" if close else fix)
 
     def unknown(self, key: str, name: str, known: Sequence[str], moved: str = "") -> NoReturn:
-        close = difflib.get_close_matches(name, known, n=1)
-        fix = f"did you mean {close[0]}?" if close else moved or "remove it or fix its spelling"
-        self.fail(key, f"one of {', '.join(known)}", "an unknown key", fix)
+        self.fail(key, *config_values.unknown_key(name, known, moved))
 
     def value(
-        self, raw: Mapping[str, Any], prefix: str, name: str, rule: _Rule, default: Any = _MISSING
+        self, raw: Mapping[str, Any], prefix: str, name: str, rule: Rule, default: Any = MISSING
     ) -> Any:
-        key = f"{prefix}.{name}"
-        if name not in raw:
-            if default is _MISSING:
-                fix = f"add {name} = {rule.example} under {_header(prefix)}"
-                self.fail(key, rule.expected, "nothing (the key is missing)", fix)
-            return default
-        try:
-            return rule.convert(raw[name])
-        except _Reject as bad:
-            found = bad.found or _show(raw[name])
-            self.fail(key, rule.expected, found, bad.fix or f"use e.g. {name} = {rule.example}")
+        return config_values.read_value(
+            raw, prefix, name, rule, default, self.fail, key_in_example=True
+        )
 
     def tables(self, key: str, raw: Any) -> list[Mapping[str, Any]]:
         """An array of tables (``[[key]]``); each item is checked by the caller."""
-        if raw is _MISSING:
+        if raw is MISSING:
             return []
         if not isinstance(raw, list) or not all(isinstance(t, Mapping) for t in raw):
-            self.fail(key, f"a list of [[{key}]] tables", _show(raw), f"write each as [[{key}]]")
+            self.fail(key, f"a list of [[{key}]] tables", show(raw), f"write each as [[{key}]]")
         return raw
 
     def within(self, key: str, ms: int, limit_ms: int, limit: str, fix: str) -> int:
@@ -319,20 +205,20 @@ class _Doc:
             f'folder if it starts with "./" or "../", else to the futsim checkout ({root})'
         )
         if not isinstance(value, str) or not value.strip():
-            self.fail(key, rule_text, _show(value), f"use e.g. {key.rsplit('.', 1)[-1]} = ...")
+            self.fail(key, rule_text, show(value), f"use e.g. {key.rsplit('.', 1)[-1]} = ...")
         relative = value.startswith(("./", "../"))
         try:
             path = (folder / value if relative else root / value).resolve()
         except (OSError, ValueError) as bad:  # a NUL byte, a name too long
-            self.fail(key, rule_text, f"{_show(value)} ({bad})", "write a plain file path")
+            self.fail(key, rule_text, f"{show(value)} ({bad})", "write a plain file path")
         if path.suffix not in suffixes:
-            self.fail(key, rule_text, _show(value), f"name a {' or '.join(suffixes)} file")
+            self.fail(key, rule_text, show(value), f"name a {' or '.join(suffixes)} file")
         if not path.is_file():
             base = "the scenario's folder" if relative else "the futsim checkout"
             fix = f"check the spelling (it is read relative to {base}: {path.parent})"
             if not relative and (folder / value).is_file():
                 fix = f'write "./{value}": without ./ a path is relative to the futsim checkout'
-            self.fail(key, rule_text, f"{_show(value)} (no such file: {path})", fix)
+            self.fail(key, rule_text, f"{show(value)} (no such file: {path})", fix)
         return path
 
 
@@ -368,7 +254,7 @@ def _price_on_grid(doc: _Doc, key: str, value: Any, symbol: str, price: Decimal)
         doc.fail(
             key,
             f"a price within {symbol}'s PRICE_FILTER ({rule.min_price} to {rule.max_price})",
-            _show(value),
+            show(value),
             "use a price the exchange accepts",
         )
     with localcontext(prec=100):  # exact for any price the filter lets through
@@ -378,7 +264,7 @@ def _price_on_grid(doc: _Doc, key: str, value: Any, symbol: str, price: Decimal)
         doc.fail(
             key,
             f"a price on {symbol}'s tick grid (tickSize {rule.tick})",
-            _show(value),
+            show(value),
             f'round it to the tick: "{below}" or "{below + rule.tick}"',
         )
 
@@ -415,26 +301,21 @@ _SECTIONS = {
 def _meta(doc: _Doc, raw: Mapping[str, Any], path: Path) -> dict[str, Any]:
     meta = doc.table("meta", raw, _META)
     values = {
-        "id": doc.value(meta, "meta", "id", _text("an id of a-z, 0-9 and -", '"x"', r"[a-z0-9-]+")),
-        "why": doc.value(meta, "meta", "why", _text("a non-empty paragraph", '"..."')),
-        "source": doc.value(meta, "meta", "source", _text("a path or URL", '""', r".*"), ""),
-        "seed": doc.value(meta, "meta", "seed", _integer("an integer >= 0", "1", _nonneg), 1),
-        "start_ms": doc.value(
-            meta,
-            "meta",
-            "start",
-            _Rule("an ISO-8601 UTC instant", '"2025-11-10T16:02:30Z"', _instant_ms),
-        ),
+        "id": doc.value(meta, "meta", "id", text("an id of a-z, 0-9 and -", '"x"', r"[a-z0-9-]+")),
+        "why": doc.value(meta, "meta", "why", text("a non-empty paragraph", '"..."')),
+        "source": doc.value(meta, "meta", "source", text("a path or URL", '""', r".*"), ""),
+        "seed": doc.value(meta, "meta", "seed", integer("an integer >= 0", "1", _nonneg), 1),
+        "start_ms": doc.value(meta, "meta", "start", _START_RULE),
         "duration_ms": doc.value(
-            meta, "meta", "duration", _Rule(f"{_DURATION_TEXT}, > 0", '"5m"', _positive_duration)
+            meta, "meta", "duration", Rule(f"{_DURATION_TEXT}, > 0", '"5m"', _positive_duration)
         ),
     }
     if values["id"] != path.stem:
         doc.fail(
             "meta.id",
-            f"the file's name without .toml ({_show(path.stem)})",
-            _show(values["id"]),
-            f"set id = {_show(path.stem)}, or rename the file to {values['id']}.toml",
+            f"the file's name without .toml ({show(path.stem)})",
+            show(values["id"]),
+            f"set id = {show(path.stem)}, or rename the file to {values['id']}.toml",
         )
     return values
 
@@ -446,7 +327,7 @@ def _nonneg(n: int) -> bool:
 def _positive_duration(value: Any) -> int:
     ms = _duration_ms(value)
     if ms <= 0:
-        raise _Reject
+        raise Reject
     return ms
 
 
@@ -463,20 +344,19 @@ def _exchange(doc: _Doc, raw: Any) -> ExchangeSpec:
     symbols = table["symbols"]
     expected = f"a non-empty list of symbols of {EXCHANGE_INFO.name} ({', '.join(known)})"
     if not isinstance(symbols, list) or not symbols:
-        doc.fail("exchange.symbols", expected, _show(symbols), 'use e.g. symbols = ["SOONUSDT"]')
+        doc.fail("exchange.symbols", expected, show(symbols), 'use e.g. symbols = ["SOONUSDT"]')
     for i, symbol in enumerate(symbols):
         key = f"exchange.symbols[{i}]"
         doc.pick(key, symbol, list(known), expected, f"use one of {', '.join(known)}")
         if symbols.index(symbol) != i:
             doc.fail(key, "each symbol once", f"{symbol} listed twice", "list it once")
-    wallet = _number("a decimal amount greater than 0", '"10000"', lambda d: d > 0)
+    wallet = number("a decimal amount greater than 0", '"10000"', lambda d: d > 0)
+    trigger = choice(*IMMEDIATE_TRIGGER, suggest=True)
     return ExchangeSpec(
         symbols=tuple(symbols),
-        immediate_trigger=doc.value(
-            table, "exchange", "immediate_trigger", _choice(*IMMEDIATE_TRIGGER), "reject"
-        ),
+        immediate_trigger=doc.value(table, "exchange", "immediate_trigger", trigger, "reject"),
         slippage_ticks_max=doc.value(
-            table, "exchange", "slippage_ticks_max", _integer("an integer >= 0", "0", _nonneg), 0
+            table, "exchange", "slippage_ticks_max", integer("an integer >= 0", "0", _nonneg), 0
         ),
         initial_wallet=doc.value(table, "exchange", "initial_wallet", wallet, Decimal("10000")),
         rest_latency_ms=doc.value(table, "exchange", "rest_latency", _LATENCY_RULE, 0),
@@ -488,7 +368,7 @@ def _symbol(doc: _Doc, table: Mapping[str, Any], prefix: str, symbols: tuple[str
     symbol = doc.value(table, prefix, "symbol", _SYMBOL_RULE)
     expected = f"one of exchange.symbols ({', '.join(symbols)})"
     if symbol not in symbols and symbol in _symbol_rules(EXCHANGE_INFO):
-        doc.fail(f"{prefix}.symbol", expected, _show(symbol), f"add {symbol} to exchange.symbols")
+        doc.fail(f"{prefix}.symbol", expected, show(symbol), f"add {symbol} to exchange.symbols")
     return doc.pick(f"{prefix}.symbol", symbol, symbols, expected, "add it to exchange.symbols")
 
 
@@ -508,7 +388,7 @@ def _tape(doc: _Doc, raw: Any, ctx: _Context, folder: Path, root: Path) -> TapeS
             doc.fail(
                 "tape.step",
                 "no step with tape.file (step only spaces generated points)",
-                _show(table["step"]),
+                show(table["step"]),
                 "remove step",
             )
         file = doc.path("tape.file", table["file"], folder, root, (".csv", ".parquet"))
@@ -520,11 +400,11 @@ def _tape(doc: _Doc, raw: Any, ctx: _Context, folder: Path, root: Path) -> TapeS
             "none of them",
             'add file = "fixtures/tapes/<name>.csv" under [tape], or [[tape.points]] waypoints',
         )
-    step_rule = _Rule(f"{_DURATION_TEXT}, > 0", '"1s"', _positive_duration)
+    step_rule = Rule(f"{_DURATION_TEXT}, > 0", '"1s"', _positive_duration)
     step_ms = doc.value(table, "tape", "step", step_rule, 1000)
     waypoints: list[Waypoint] = []
     seen: dict[tuple[str, int], int] = {}
-    for i, point in enumerate(doc.tables("tape.points", table.get("points", _MISSING))):
+    for i, point in enumerate(doc.tables("tape.points", table.get("points", MISSING))):
         prefix = f"tape.points[{i}]"
         doc.table(prefix, point, _POINT)
         at_ms = ctx.offset(prefix, point, "at")
@@ -542,7 +422,7 @@ def _tape(doc: _Doc, raw: Any, ctx: _Context, folder: Path, root: Path) -> TapeS
         seen[symbol, at_ms] = i
         waypoints.append(Waypoint(symbol=symbol, at_ms=at_ms, price=price))
     walks: list[Walk] = []
-    for i, walk in enumerate(doc.tables("tape.walks", table.get("walks", _MISSING))):
+    for i, walk in enumerate(doc.tables("tape.walks", table.get("walks", MISSING))):
         prefix = f"tape.walks[{i}]"
         doc.table(prefix, walk, _WALK)
         symbol = _symbol(doc, walk, prefix, ctx.symbols)
@@ -555,8 +435,8 @@ def _tape(doc: _Doc, raw: Any, ctx: _Context, folder: Path, root: Path) -> TapeS
             )
         start = doc.value(walk, prefix, "start", _PRICE_RULE)
         _price_on_grid(doc, f"{prefix}.start", walk["start"], symbol, start)
-        vol = _Rule("a number >= 0 (ticks per step, one standard deviation)", "5.0", _float)
-        spread = _integer("an integer >= 0", "0", _nonneg)
+        vol = Rule("a number >= 0 (ticks per step, one standard deviation)", "5.0", _float)
+        spread = integer("an integer >= 0", "0", _nonneg)
         walks.append(
             Walk(
                 symbol=symbol,
@@ -594,10 +474,10 @@ class _Context:
 
 
 def _phases(doc: _Doc, raw: Any, duration_ms: int) -> Phases:
-    table = doc.table("phases", {} if raw is _MISSING else raw, _PHASES)
-    converge_rule = _Rule(_DURATION_TEXT, '"30s"', _duration_ms)
+    table = doc.table("phases", {} if raw is MISSING else raw, _PHASES)
+    converge_rule = Rule(_DURATION_TEXT, '"30s"', _duration_ms)
     converge = doc.value(table, "phases", "converge_within", converge_rule, 30_000)
-    heal_rule = _Rule(f"{_OFFSET_TEXT}, at most meta.duration", '"+200s"', _offset_ms)
+    heal_rule = Rule(f"{_OFFSET_TEXT}, at most meta.duration", '"+200s"', _offset_ms)
     if "heal_at" not in table:
         if converge > duration_ms:
             doc.fail(
@@ -632,8 +512,8 @@ def _entries(doc: _Doc, raw: Any, ctx: _Context, tape: TapeSpec) -> tuple[EntryS
         doc.table(prefix, entry, _ENTRY)
         at_ms = ctx.offset(prefix, entry)
         symbol = _symbol(doc, entry, prefix, ctx.symbols)
-        side = doc.value(entry, prefix, "side", _choice("long", "short"))
-        quantity_rule = _number("a quantity greater than 0", '"4"', lambda d: d > 0)
+        side = doc.value(entry, prefix, "side", choice("long", "short", suggest=True))
+        quantity_rule = number("a quantity greater than 0", '"4"', lambda d: d > 0)
         quantity = doc.value(entry, prefix, "quantity", quantity_rule)
         first = min((w.at_ms for w in tape.waypoints if w.symbol == symbol), default=0)
         walked = any(w.symbol == symbol for w in tape.walks)
@@ -657,7 +537,7 @@ def _faults(doc: _Doc, raw: Any, ctx: _Context, phases: Phases) -> tuple[Fault, 
         at_ms = ctx.offset(prefix, fault)
         heal_fix = "move it before phases.heal_at, or set a later heal_at"
         doc.within(f"{prefix}.at", at_ms, phases.heal_at_ms, "phases.heal_at", heal_fix)
-        kind_rule = _text(f"a fault kind ({', '.join(FAULT_KINDS)})", f'"{FAULT_KINDS[0]}"')
+        kind_rule = text(f"a fault kind ({', '.join(FAULT_KINDS)})", f'"{FAULT_KINDS[0]}"')
         kind = doc.value(fault, prefix, "kind", kind_rule)
         fix = f"see {FORMAT_DOC} for what each kind does"
         doc.pick(f"{prefix}.kind", kind, FAULT_KINDS, kind_rule.expected, fix)
@@ -666,7 +546,7 @@ def _faults(doc: _Doc, raw: Any, ctx: _Context, phases: Phases) -> tuple[Fault, 
             until_ms = doc.value(fault, prefix, "until", _OFFSET_RULE)
             if _instantaneous(kind):
                 expected = f"no until: {kind} is instantaneous (it happens at at)"
-                doc.fail(f"{prefix}.until", expected, _show(fault["until"]), "remove until")
+                doc.fail(f"{prefix}.until", expected, show(fault["until"]), "remove until")
             if until_ms <= at_ms:
                 doc.fail(
                     f"{prefix}.until",
@@ -770,14 +650,14 @@ def _checker_name(doc: _Doc, key: str, name: Any, known: tuple[str, ...] | None)
     listed = ", ".join(known) if known else "a checker name of a-z, 0-9 and _"
     expected = f"a checker ({listed})"
     if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-        doc.fail(key, expected, _show(name), 'use e.g. "stop_coverage"')
+        doc.fail(key, expected, show(name), 'use e.g. "stop_coverage"')
     return doc.pick(key, name, known, expected, f"use one of {listed}") if known else name
 
 
 def _expect(doc: _Doc, raw: Any, variant: str) -> Expectations:
     table = doc.table("expect", raw, _EXPECT)
     known = _known_checkers()
-    raw_checkers = table.get("checkers", _MISSING)
+    raw_checkers = table.get("checkers", MISSING)
     shape = "a non-empty list of checker names, or [expect.checkers.<name>] tables"
     checkers: dict[str, dict[str, Any]] = {}
     if isinstance(raw_checkers, list) and raw_checkers:
@@ -794,10 +674,10 @@ def _expect(doc: _Doc, raw: Any, variant: str) -> Expectations:
             _checker_name(doc, key, name, known)
             if not isinstance(thresholds, Mapping):
                 fix = f"write its thresholds under [expect.checkers.{name}] (or list names only)"
-                doc.fail(key, "a table of thresholds", _show(thresholds), fix)
+                doc.fail(key, "a table of thresholds", show(thresholds), fix)
             checkers[name] = copy.deepcopy(dict(thresholds))
     else:
-        found = "nothing (the key is missing)" if raw_checkers is _MISSING else _show(raw_checkers)
+        found = "nothing (the key is missing)" if raw_checkers is MISSING else show(raw_checkers)
         doc.fail("expect.checkers", shape, found, 'add checkers = ["stop_coverage"] under [expect]')
     variants: dict[str, tuple[str, ...]] = {}
     raw_variants = table.get("variants", {})
@@ -805,7 +685,7 @@ def _expect(doc: _Doc, raw: Any, variant: str) -> Expectations:
         doc.fail(
             "expect.variants",
             "a [expect.variants] table",
-            _show(raw_variants),
+            show(raw_variants),
             "write it as a table",
         )
     for name, must_fail in raw_variants.items():
@@ -814,14 +694,14 @@ def _expect(doc: _Doc, raw: Any, variant: str) -> Expectations:
             doc.fail(
                 key,
                 f"a variant other than bot.variant ({variant}), whose checkers must pass",
-                _show(name),
+                show(name),
                 "remove it, or change bot.variant",
             )
         if not isinstance(must_fail, list) or not must_fail:
             doc.fail(
                 key,
                 "a non-empty list of checkers that must fail for this variant",
-                _show(must_fail),
+                show(must_fail),
                 f'use e.g. {name} = ["stop_coverage"]',
             )
         names = []
@@ -831,7 +711,7 @@ def _expect(doc: _Doc, raw: Any, variant: str) -> Expectations:
                 doc.fail(
                     f"{key}[{i}]",
                     f"a checker of expect.checkers ({', '.join(checkers)})",
-                    _show(checker),
+                    show(checker),
                     f"add {checker} to expect.checkers (the reference bot must pass it)",
                 )
             names.append(checker)
@@ -852,15 +732,13 @@ def _bot(doc: _Doc, raw: Any, folder: Path, root: Path) -> BotSpec:
             'add config = "bot/examples/demo.toml" under [bot]',
         )
     config = doc.path("bot.config", table["config"], folder, root, (".toml",))
-    variant = doc.value(
-        table, "bot", "variant", _text("a variant name", '"reference"'), "reference"
-    )
+    variant = doc.value(table, "bot", "variant", text("a variant name", '"reference"'), "reference")
     raw_overrides = table.get("overrides", {})
     if not isinstance(raw_overrides, Mapping):
         doc.fail(
             "bot.overrides",
             "[bot.overrides.<section>] tables",
-            _show(raw_overrides),
+            show(raw_overrides),
             "write e.g. [bot.overrides.protection] with the keys to change",
         )
     overrides: dict[str, dict[str, Any]] = {}
@@ -870,7 +748,7 @@ def _bot(doc: _Doc, raw: Any, folder: Path, root: Path) -> BotSpec:
             doc.fail(
                 key,
                 f"a [{key}] table of bot config keys",
-                _show(keys),
+                show(keys),
                 f"write [{key}] and put the keys under it",
             )
         if section == "signals" and "entries" in keys:
@@ -913,7 +791,7 @@ def _bot_config(doc: _Doc, spec: BotSpec, entries: tuple[EntrySpec, ...]) -> Bot
             doc.fail(
                 f"entries[{i}].symbol",
                 f"a symbol the bot trades ({', '.join(config.bot.symbols)})",
-                _show(entry.symbol),
+                show(entry.symbol),
                 "add it to bot.symbols in the bot config, or under [bot.overrides.bot]",
             )
     return config
@@ -961,24 +839,24 @@ def parse_scenario(data: Mapping[str, Any], path: Path, *, root: Path | None = N
         if name not in _TOP:
             home = [s for s, keys in _SECTIONS.items() if name in keys]
             doc.unknown(name, name, _TOP, f"move it under [{home[0]}]" if home else "")
-    meta = _meta(doc, data.get("meta", _MISSING), path)
-    exchange = _exchange(doc, data.get("exchange", _MISSING))
+    meta = _meta(doc, data.get("meta", MISSING), path)
+    exchange = _exchange(doc, data.get("exchange", MISSING))
     ctx = _Context(doc, meta["duration_ms"], exchange.symbols)
-    phases = _phases(doc, data.get("phases", _MISSING), meta["duration_ms"])
-    tape = _tape(doc, data.get("tape", _MISSING), ctx, folder, root)
-    entries = _entries(doc, data.get("entries", _MISSING), ctx, tape)
-    bot = _bot(doc, data.get("bot", _MISSING), folder, root)
+    phases = _phases(doc, data.get("phases", MISSING), meta["duration_ms"])
+    tape = _tape(doc, data.get("tape", MISSING), ctx, folder, root)
+    entries = _entries(doc, data.get("entries", MISSING), ctx, tape)
+    bot = _bot(doc, data.get("bot", MISSING), folder, root)
     config = _bot_config(doc, bot, entries)
     missing = [s for s in config.bot.symbols if s not in exchange.symbols]
     if missing:
         doc.fail(
             "exchange.symbols",
             f"every symbol the bot trades ({', '.join(config.bot.symbols)})",
-            _show(list(exchange.symbols)),
+            show(list(exchange.symbols)),
             f"add {', '.join(missing)} to exchange.symbols",
         )
-    faults = _faults(doc, data.get("faults", _MISSING), ctx, phases)
-    expect = _expect(doc, data.get("expect", _MISSING), bot.variant)
+    faults = _faults(doc, data.get("faults", MISSING), ctx, phases)
+    expect = _expect(doc, data.get("expect", MISSING), bot.variant)
     return Scenario(
         path=path.absolute(),
         id=meta["id"],
