@@ -19,6 +19,7 @@ import json
 import shlex
 import tempfile
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from sim.checkers.run import run_checkers
 from sim.checkers.verdict import FAIL, PASS, Verdict
 from sim.exchange.model import ExchangeConfig
 from sim.nemesis import Nemesis
+from sim.runtime.entropy import Streams
 from sim.scenario.model import Scenario
 from sim.tape import TapePoint, WalkSpec, generate_tape, load_tape, waypoint_tape
 from sim.transport.latency import Fixed
@@ -90,37 +92,40 @@ def replay_command(scenario: Scenario, seed: int, variant: str) -> str:
 
 # ------------------------------------------------------------------ the world
 def build_tape(scenario: Scenario) -> list[TapePoint]:
+    """The scenario's prices: its tape file, or its scripted waypoints (straight lines in
+    between, the last price held to the end) and seeded walks, with a symbol's waypoints
+    pinned on its walk when it has both."""
     spec = scenario.tape
     if spec.file is not None:
         return load_tape(spec.file)
     info = load_exchange_info(VenueConfig().exchange_info, scenario.exchange.symbols)
     ticks = {
-        s["symbol"]: next(f["tickSize"] for f in s["filters"] if f["filterType"] == "PRICE_FILTER")
+        s["symbol"]: Decimal(
+            next(f["tickSize"] for f in s["filters"] if f["filterType"] == "PRICE_FILTER")
+        )
         for s in info["symbols"]
     }
-    from decimal import Decimal
-
     start, end = scenario.start_ms, scenario.start_ms + scenario.duration_ms
+    walked = {w.symbol for w in spec.walks}
     points: list[TapePoint] = []
-    scripted = sorted({w.symbol for w in spec.waypoints})
-    for symbol in scripted:
+    for symbol in sorted({w.symbol for w in spec.waypoints} - walked):
         waypoints = [(start + w.at_ms, w.price) for w in spec.waypoints if w.symbol == symbol]
         if waypoints[-1][0] < end:  # hold the last price to the end of the run
             waypoints.append((end, waypoints[-1][1]))
-        points += waypoint_tape(symbol, Decimal(ticks[symbol]), waypoints, step_ms=spec.step_ms)
+        points += waypoint_tape(symbol, ticks[symbol], waypoints, step_ms=spec.step_ms)
     if spec.walks:
-        from sim.runtime.entropy import Streams
-
         walks = [
-            WalkSpec(w.symbol, w.start, Decimal(ticks[w.symbol]), w.vol_ticks, w.spread_ticks)
+            WalkSpec(w.symbol, w.start, ticks[w.symbol], w.vol_ticks, w.spread_ticks)
             for w in spec.walks
         ]
+        pins = {(w.symbol, start + w.at_ms): w.price for w in spec.waypoints if w.symbol in walked}
         points += generate_tape(
             walks,
             start_ms=start,
             duration_ms=scenario.duration_ms,
             step_ms=spec.step_ms,
             rng=Streams(scenario.seed)["prices"],
+            scripted=pins,
         )
     return sorted(points, key=lambda p: (p.t_ms, p.symbol))
 
