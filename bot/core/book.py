@@ -86,12 +86,27 @@ class PositionBook:
                 return None  # not newer than what we know: REST may be lagging
             after = Holding(event.symbol, ZERO, ZERO, trusted_ms, "rest-absent")
         else:
-            newer = event.event_ms > before.as_of_ms or (
-                event.event_ms == before.as_of_ms and event.source != "rest"
+            # At an equal time a stream report wins over REST; an absolute REST amount wins
+            # over one built from fill deltas (trades of one fill may share a time); and a REST
+            # answer that lists the position supersedes an earlier one that omitted it (REST
+            # rows carry the position's updateTime, older than that omission's snapshot).
+            newer = (
+                event.event_ms > before.as_of_ms
+                or (
+                    event.event_ms == before.as_of_ms
+                    and (event.source != "rest" or before.source == "fill")
+                )
+                or (event.source == "rest" and before.source == "rest-absent")
             )
             if not newer:
                 return None
-            after = Holding(event.symbol, event.amount, event.entry, event.event_ms, event.source)
+            after = Holding(
+                event.symbol,
+                event.amount,
+                event.entry,
+                max(event.event_ms, before.as_of_ms),
+                event.source,
+            )
         self._holdings[event.symbol] = after
         if (after.amount, after.entry) == (before.amount, before.entry):
             return None

@@ -100,6 +100,7 @@ Handler = Callable[["StopGuard", GuardState, object], Outcome]
 
 
 MAX_CLIENT_ID = 36
+MAX_STOPS = 2  # the old and its replacement: never a third
 FORGOTTEN_KEPT = 16
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -245,6 +246,9 @@ class StopGuard:
                 state = dataclasses.replace(state, trail=trail)
             if best.level == trail.stop:
                 return state, []
+        standing = [s for s in state.stops if s.state in (*LIVE_STATES, "cancelling")]
+        if len(standing) >= MAX_STOPS:
+            return state, []  # a cancel is slow or refused: no third stop (after it: again)
         if state.mark is not None and beyond(state.side, trail.stop, state.mark):
             return self._on_crossed(state, t_ms, "the wanted stop level is already crossed")
         return self._place(state, trail.stop, t_ms)
@@ -310,11 +314,14 @@ class StopGuard:
         return state, [*commands, *placed]
 
     def on_entry_requested(self, state: GuardState, event: m.EntryRequested) -> Outcome:
-        state = dataclasses.replace(state, opened_ms=event.t_ms, seq=0)
+        # Stops still standing here belong to no position we know (kept after a restart
+        # while REST omitted the symbol): they go before a new position could inherit them.
+        state, strays = self._cancel_all(state)
+        state = dataclasses.replace(state, opened_ms=event.t_ms, seq=0, trail=None)
         state, client_id = self._next_id(state, "e")
         state = dataclasses.replace(state, phase="ENTERING", entry_id=client_id)
         side = "buy" if event.side == "long" else "sell"
-        return state, [m.PlaceEntry(state.symbol, side, event.quantity, client_id)]
+        return state, [*strays, m.PlaceEntry(state.symbol, side, event.quantity, client_id)]
 
     def on_entry_event(self, state: GuardState, event) -> Outcome:
         if getattr(event, "client_id", None) != state.entry_id:
@@ -353,6 +360,12 @@ class StopGuard:
             commands.append(m.SetTimer(state.symbol, event.t_ms + self.config.confirm_timeout_ms))
         if any(s.state == "fired" for s in state.stops) and state.phase != "FLAT":
             commands.append(m.Reconcile(state.symbol))
+        for stop in state.stops:  # cancels refused earlier: ask again
+            if stop.state == "cancelling" and (
+                event.t_ms - stop.since_ms >= self.config.confirm_timeout_ms
+            ):
+                state = self._with_stop(state, stop.client_id, since_ms=event.t_ms)
+                commands.append(m.CancelStop(state.symbol, stop.client_id))
         return state, commands
 
     # ------------------------------------------------------------------ our orders
@@ -401,6 +414,9 @@ class StopGuard:
             )
             state, more = self._protect(state, t_ms)  # the trail may have moved meanwhile
             return state, [*commands, *more]
+        if isinstance(event, m.OrderRejected) and stop.state == "cancelling":
+            state = self._with_stop(state, client_id, since_ms=t_ms)  # still standing
+            return state, [m.SetTimer(state.symbol, t_ms + self.config.confirm_timeout_ms)]
         if isinstance(event, m.OrderRejected):
             state = self._without(state, client_id)
             if event.code == DUPLICATE_ID_CODE:  # it exists already: find it
@@ -428,9 +444,14 @@ class StopGuard:
                 )
             ]  # same id: idempotent
         if isinstance(event, m.StopCancelled):
-            return self._after_lost_stop(
-                self._without(state, client_id), t_ms, expected=stop.state == "cancelling"
+            expected = stop.state == "cancelling"
+            state, commands = self._after_lost_stop(
+                self._without(state, client_id), t_ms, expected=expected
             )
+            if expected and state.phase == "PROTECTED":  # a move may have waited for it
+                state, more = self._protect(state, t_ms)
+                commands = [*commands, *more]
+            return state, commands
         if isinstance(event, m.StopStatusChanged):
             return self._on_status(state, stop, event)
         return state, []
@@ -522,15 +543,39 @@ class StopGuard:
                 commands.append(m.Note(state.symbol, "stop-vanished", stop.client_id))
                 commands.append(m.LookUpOrder(state.symbol, stop.client_id, stop=True))
         for client_id, level in event.stops:
-            if self._stop(state, client_id) is None:
+            known = self._stop(state, client_id)
+            if known is not None and known.level != level:
+                # The exchange knows better (a retried id found an older order of ours).
+                state = self._with_stop(state, client_id, level=level)
+            state = self._past_listed_id(state, client_id)
+            if known is None:
                 state, more = self._adopt(state, client_id, level, event.t_ms)
                 commands += more
         state, more = self._after_lost_stop(state, event.t_ms)
         return state, [*commands, *more]
 
+    def _past_listed_id(self, state: GuardState, client_id: str) -> GuardState:
+        """Move the id sequence past a listed id of this position: a sequence restored from a
+        lagging database must not reuse the id of a stop that still stands."""
+        prefix = f"{self.config.prefix}-s-{state.symbol}-{base36(state.opened_ms)}-"
+        tail = client_id[len(prefix) :] if client_id.startswith(prefix) else ""
+        if tail.isdigit() and int(tail) >= state.seq:
+            return dataclasses.replace(state, seq=int(tail) + 1)
+        return state
+
     def on_reconciled(self, state: GuardState, event: Reconciled) -> Outcome:
+        if state.phase == "FLAT" and state.trail is not None and not event.position_known:
+            # A previous life's position, not seen by REST: if no stop of ours stands for it,
+            # it is gone (its stop fired, or it was closed) and REST may be believed from now
+            # on; if one stands, REST may be lagging (the incident) and the stop is kept.
+            if not any(s.state in LIVE_STATES for s in state.stops):
+                state = dataclasses.replace(state, trail=None)
+            return state, []
         if state.phase == "FLAT":
-            return self._cancel_all(state) if event.position_known else (state, [])
+            if not event.position_known:
+                return state, []
+            # known flat (the stream said so, or a REST omission the book trusts): strays go
+            return self._cancel_all(dataclasses.replace(state, trail=None))
         if state.phase == "CLOSING":
             # Still open after a close was sent and the confirmation time passed: the close was
             # refused or lost. Send another; reduce-only cannot overshoot, so a duplicate close

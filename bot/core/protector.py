@@ -45,8 +45,13 @@ class Protector:
         self.book.hint_open(symbol, opened_ms)
 
     def _stop_still_there(self, symbol: str) -> bool:
+        """REST's absence proves nothing while a stop of ours stands for a position we hold,
+        or while a position restored from a previous life is unresolved (the next listing of
+        our stops settles it: see the guard's ``on_reconciled``)."""
         state = self._states[symbol]
-        return state.phase != "FLAT" and any(s.state in STANDING for s in state.stops)
+        if state.phase == "FLAT":
+            return state.trail is not None
+        return any(s.state in STANDING for s in state.stops)
 
     def handle(self, event: m.Event) -> list[m.Command]:
         symbol = event.symbol

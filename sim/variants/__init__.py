@@ -38,6 +38,8 @@ for _name, _cls in (
     ("no-2021-handling", zoo.No2021HandlingBot),
     ("stops-left-after-close", zoo.StopsLeftAfterCloseBot),
     ("loosening-trail", zoo.LooseningTrailBot),
+    ("trust-rest-absence", zoo.TrustRestAbsenceBot),
+    ("no-cancel-backpressure", zoo.NoCancelBackpressureBot),
 ):
     VARIANTS[_name] = (_cls, " ".join((_cls.__doc__ or "").split()))
 

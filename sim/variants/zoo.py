@@ -245,3 +245,42 @@ class LooseningTrailBot(Bot):
 
     class protector_class(Protector):
         guard_class = LooseningTrailGuard
+
+
+# ------------------------------------------------------------------ trust REST absence
+class TrustRestAbsenceProtector(Protector):
+    def _stop_still_there(self, symbol: str) -> bool:
+        return False  # the bug: a position REST does not list is a position we do not hold
+
+
+class TrustRestAbsenceBot(Bot):
+    """Believes REST's position list: a symbol missing from positionRisk is flat, so its
+    stop goes. REST lags the fills (the SOONUSDT incident's "Position not found"); after a
+    restart, with no stream history to say otherwise, the live position loses its stop."""
+
+    protector_class = TrustRestAbsenceProtector
+
+
+# ------------------------------------------------------------------ no cancel backpressure
+class NoBackpressureGuard(StopGuard):
+    def _protect(self, state: GuardState, t_ms: int) -> Outcome:
+        trail = state.trail
+        if (
+            trail is None
+            or self._in_flight(state)
+            or state.phase not in ("UNPROTECTED", "PROTECTED")
+        ):
+            return state, []
+        best = self._most_protective(state)
+        if best is not None and best.level == trail.stop:
+            return state, []
+        return self._place(state, trail.stop, t_ms)  # the bug: cancels pending or not
+
+
+class NoCancelBackpressureBot(Bot):
+    """Places each trailing move as soon as the previous placement is answered, without
+    waiting for the cancels of replaced stops: when cancels are slow or refused, stops pile
+    up on the exchange (and each one will fire)."""
+
+    class protector_class(Protector):
+        guard_class = NoBackpressureGuard

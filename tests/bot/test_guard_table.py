@@ -650,12 +650,13 @@ PROTECTED_ROWS = [
         trail__stop=D("2.0691"),
     ),
     row(
-        "protected: the trail moved meanwhile: on acceptance the old goes, the next is placed",
+        "protected: the trail moved meanwhile: on acceptance the old goes; the next waits "
+        "for its cancel (never a third stop)",
         replacing(trail=activated_long(D("2.0691"), D("2.09")), mark=D("2.09")),
         accepted(S2, T_LATER),
         "PROTECTED",
-        ((S1, "cancelling"), (S2, "working"), (S3, "placing")),
-        [cancel(S1), place("2.0691", S3)],
+        ((S1, "cancelling"), (S2, "working")),
+        [cancel(S1)],
     ),
     row(
         "protected: TRIGGERING: wait, with a timer at the bound",
@@ -1200,8 +1201,11 @@ def protector(config: GuardConfig = CONFIG, symbol: str = SYMBOL) -> Protector:
     return Protector({symbol: config}, rest_lag_bound_ms=10_000)
 
 
-def test_flat_listed_stops_wait_until_the_book_knows_the_position_is_flat():
-    """A restart: the repository says a position opened a second ago; REST omits it (lag)."""
+def test_after_a_restart_a_rest_omission_never_outweighs_our_standing_stop():
+    """Found in review: a restarted bot whose position REST omits (the incident's lag) took
+    the omission for "flat" and cancelled its only stop. A restored position's stop standing
+    on the exchange now outweighs REST's absence, however long it lasts; the stream's word
+    (or a REST answer that lists the position) settles it. Strays go before a new entry."""
     p = protector()
     opened = T0
     p.restore(SYMBOL, initial_long(), opened_ms=opened, next_seq=5)
@@ -1209,14 +1213,20 @@ def test_flat_listed_stops_wait_until_the_book_knows_the_position_is_flat():
     assert p.handle(m.PositionAbsent(SYMBOL, asked, asked + 200)) == []
     assert p.handle(m.OpenStopsListed(SYMBOL, ((STRAY, LONG_STOP),), asked)) == []
     assert p.handle(m.ReconcileCompleted(SYMBOL, asked + 300)) == []
-    assert not p.book.knows(SYMBOL)
-    assert stops_of(p.state(SYMBOL)) == ((STRAY, "working"),)
-    # Past the REST lag bound, the omission means flat: now the stray stop goes.
-    asked = opened + 11_000
+    asked = opened + 3_600_000  # an hour on: still omitted, the stop still kept
     assert p.handle(m.PositionAbsent(SYMBOL, asked, asked + 200)) == []
-    assert p.book.knows(SYMBOL)
-    assert p.handle(m.OpenStopsListed(SYMBOL, ((STRAY, LONG_STOP),), asked)) == []
-    assert p.handle(m.ReconcileCompleted(SYMBOL, asked + 300)) == [cancel(STRAY)]
+    assert p.handle(m.ReconcileCompleted(SYMBOL, asked + 300)) == []
+    assert stops_of(p.state(SYMBOL)) == ((STRAY, "working"),)
+    commands = p.handle(m.EntryRequested(SYMBOL, "long", QTY, asked + 400))
+    assert commands[0] == cancel(STRAY)  # no new position inherits an unknown stop
+
+
+def test_after_a_restart_the_stream_saying_flat_clears_the_strays():
+    p = protector()
+    p.restore(SYMBOL, initial_long(), opened_ms=T0, next_seq=5)
+    p.handle(m.OpenStopsListed(SYMBOL, ((STRAY, LONG_STOP),), T0 + 1000))
+    p.handle(m.PositionReported(SYMBOL, D(0), D(0), T0 + 2000, "stream", T0 + 2000))
+    assert p.handle(m.ReconcileCompleted(SYMBOL, T0 + 3000)) == [cancel(STRAY)]
 
 
 def test_flat_listed_stops_are_cancelled_at_once_without_a_previous_run():
@@ -1346,3 +1356,37 @@ def test_a_late_echo_of_a_stop_already_done_with_draws_no_cancel():
     assert old in state.forgotten
     _, commands = guard.handle(state, status(old, "NEW"))
     assert commands == []
+
+
+def test_never_a_third_stop_while_a_cancel_is_slow_or_refused():
+    """Found in review: placements did not wait for the cancels of replaced stops, and a
+    refused cancel made the guard forget a stop still on the exchange (16 at once)."""
+    guard = StopGuard(CONFIG)
+    state, _ = guard.handle(replacing(), accepted(S2, T_LATER))  # S1 cancelling, S2 working
+    state, commands = guard.handle(state, m.MarkPriced(SYMBOL, D("2.30"), T_LATER + 1000))
+    assert not any(isinstance(c, m.PlaceStop) for c in commands)  # waits for S1's cancel
+    state, commands = guard.handle(state, rejected(S1, 429, T_LATER))  # refused: still there
+    assert (S1, "cancelling") in stops_of(state)
+    assert commands == [set_timer(T_LATER + 10_000)]
+    state, commands = guard.handle(state, m.TimerFired(SYMBOL, T_LATER + 10_000))
+    assert m.CancelStop(SYMBOL, S1) in commands  # asked again
+    state, commands = guard.handle(state, m.StopCancelled(SYMBOL, S1, T_LATER + 10_500))
+    assert [type(c) for c in commands] == [m.PlaceStop]  # and only now the next move
+
+
+def test_a_listing_corrects_a_known_stops_level_and_moves_the_id_sequence_past_it():
+    """Found in review: a sequence restored from a lagging database reused the id of a stop
+    still standing at a tighter level; the guard believed it sat at its own older level and
+    later cancelled it for a looser one."""
+    guard = StopGuard(CONFIG)
+    state = protected()
+    stale, listed_level = state.stops[0], D("2.0889")
+    later_id = f"{stale.client_id.rsplit('-', 1)[0]}-9"
+    state, _ = guard.handle(
+        state,
+        m.OpenStopsListed(
+            SYMBOL, ((stale.client_id, listed_level), (later_id, D("2.0800"))), T_LATER
+        ),
+    )
+    assert next(s for s in state.stops if s.client_id == stale.client_id).level == listed_level
+    assert state.seq == 10
