@@ -35,13 +35,11 @@ from bot.shell.app import Bot
 
 KEY_ENV, SECRET_ENV = "BINANCE_API_KEY", "BINANCE_API_SECRET"
 CCXT_DEMO_WS = "wss://fstream.binancefuture.com"
-PRODUCTION_HOSTS = (
-    "fapi.binance.com",
-    "fstream.binance.com",
-    "api.binance.com",
-    "ws-fapi.binance.com",
-    "dapi.binance.com",
-)
+PRODUCTION_DOMAIN = "binance.com"
+# Binance Demo Trading lives on ``demo-*.binance.com`` (demo-fapi, demo-fstream); every
+# other host under binance.com (fapi, fapi1..n, papi, fstream, ws-fapi, dapi, api, ...) can
+# move real money.
+DEMO_HOST_PREFIX = "demo-"
 
 log = logging.getLogger("bot.live")
 
@@ -69,7 +67,7 @@ def choose_target(
                 f"--endpoint {endpoint!r}: expected a base URL such as "
                 "http://127.0.0.1:8080 (Binance's paths are added)"
             )
-        if parts.hostname in PRODUCTION_HOSTS and not production:
+        if is_production_host(parts.hostname) and not production:
             raise LiveSetupError(
                 f"--endpoint {endpoint} is Binance's production host (real money); "
                 "add --production if that is really what you want"
@@ -77,7 +75,21 @@ def choose_target(
         return Target("endpoint", endpoint.rstrip("/"))
     if production:
         return Target("production")
+    ws_host = urlsplit(demo_ws_host).hostname or ""
+    if is_production_host(ws_host):
+        raise LiveSetupError(
+            f"--demo-ws-host {demo_ws_host} is Binance's production stream host; demo "
+            "streams are wss://demo-fstream.binance.com or wss://fstream.binancefuture.com"
+        )
     return Target("demo", demo_ws_host=demo_ws_host)
+
+
+def is_production_host(hostname: str) -> bool:
+    """True for a Binance host that trades real money. The name is compared the way DNS
+    does: case-insensitive, with a trailing root dot ignored."""
+    host = hostname.rstrip(".").lower()
+    under_binance = host == PRODUCTION_DOMAIN or host.endswith("." + PRODUCTION_DOMAIN)
+    return under_binance and not host.startswith(DEMO_HOST_PREFIX)
 
 
 def _ws_base(endpoint: str) -> str:

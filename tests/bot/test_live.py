@@ -38,11 +38,39 @@ def test_demo_websocket_host_is_a_setting():
     assert exchange.urls["api"]["ws"]["linear"] == "wss://demo-fstream.binance.com/ws"
 
 
-@pytest.mark.parametrize("url", ["https://fapi.binance.com", "https://fstream.binance.com/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://fapi.binance.com",
+        "https://fstream.binance.com/x",
+        "https://fapi.binance.com.",  # trailing root dot: the same host to DNS
+        "https://FAPI.Binance.com",  # host names are case-insensitive
+        "https://fapi1.binance.com",  # numbered production mirrors
+        "https://papi.binance.com",  # portfolio margin
+    ],
+)
 def test_production_hosts_need_the_explicit_flag(url):
     with pytest.raises(LiveSetupError, match=r"production host.*--production"):
         choose_target(url, False)
     assert choose_target(url, True).kind == "endpoint"
+
+
+def test_the_demo_stream_host_cannot_be_a_production_one():
+    with pytest.raises(LiveSetupError, match="--demo-ws-host"):
+        choose_target(None, False, "wss://fstream.binance.com")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://demo-fapi.binance.com",
+        "https://testnet.binancefuture.com",
+        "http://127.0.0.1:8080",
+        "https://notbinance.com",
+    ],
+)
+def test_demo_testnet_and_local_endpoints_need_no_flag(url):
+    assert choose_target(url, False).kind == "endpoint"
 
 
 def test_an_endpoint_gets_binances_paths_and_the_real_hosts_error_map():
