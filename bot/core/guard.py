@@ -234,7 +234,10 @@ class StopGuard:
             trail is None
             or self._in_flight(state)
             or state.phase not in ("UNPROTECTED", "PROTECTED")
+            or any(s.state == "fired" for s in state.stops)
         ):
+            # A fired stop means the position should be flat: wait for the reconciliation
+            # its timer asks for rather than put a new stop on a position that may be gone.
             return state, []
         best = self._most_protective(state)
         if best is not None:
@@ -465,7 +468,12 @@ class StopGuard:
             if state.phase == "FLAT":  # fired after the position was gone: nothing to watch
                 return self._without(state, stop.client_id), []
             state = self._with_stop(state, stop.client_id, state="fired", since_ms=t_ms)
-            return state, [m.SetTimer(state.symbol, t_ms + self.config.confirm_timeout_ms)]
+            # Ask REST now (its absence is believed from here on) and again when the
+            # confirmation time is up (the position may be shown late, or not have closed).
+            return state, [
+                m.Reconcile(state.symbol),
+                m.SetTimer(state.symbol, t_ms + self.config.confirm_timeout_ms),
+            ]
         if status in ("CANCELED", "REJECTED", "EXPIRED"):
             state = self._without(state, stop.client_id)
             expected = stop.state == "cancelling" or stop.cancel_when_known  # ours to drop
@@ -583,7 +591,19 @@ class StopGuard:
             if event.t_ms - state.close_since_ms >= self.config.confirm_timeout_ms:
                 return self._close(state, event.t_ms, "still open after a close")
             return state, []
-        return self._protect(state, event.t_ms)
+        fired_long_ago = [
+            s
+            for s in state.stops
+            if s.state == "fired" and event.t_ms - s.since_ms >= self.config.confirm_timeout_ms
+        ]
+        notes: list[m.Command] = []
+        for stop in fired_long_ago:
+            # It fired, yet REST still shows the position after the confirmation time: the
+            # fire did not close it (a stop for an older size). Forget it and protect again.
+            state = self._without(state, stop.client_id)
+            notes.append(m.Note(state.symbol, "open-after-fire", stop.client_id))
+        state, commands = self._protect(state, event.t_ms)
+        return state, [*notes, *commands]
 
     # ------------------------------------------------------------------ closing
     def on_close_event(self, state: GuardState, event) -> Outcome:

@@ -129,7 +129,8 @@ class StopStatusChanged:
 
 @dataclass(frozen=True, slots=True)
 class StopCancelled:
-    """Our cancel succeeded, or the stop was already gone (-2011)."""
+    """Our cancel succeeded, or the stop was already gone (-2011) and a lookup found it
+    neither triggered nor finished (then a :class:`StopStatusChanged` comes instead)."""
 
     symbol: str
     client_id: str

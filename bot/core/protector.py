@@ -47,10 +47,13 @@ class Protector:
     def _stop_still_there(self, symbol: str) -> bool:
         """REST's absence proves nothing while a stop of ours stands for a position we hold,
         or while a position restored from a previous life is unresolved (the next listing of
-        our stops settles it: see the guard's ``on_reconciled``)."""
+        our stops settles it: see the guard's ``on_reconciled``). Once a stop of ours has
+        fired, absence is what we expect and is believed."""
         state = self._states[symbol]
         if state.phase == "FLAT":
             return state.trail is not None
+        if any(s.state == "fired" for s in state.stops):
+            return False
         return any(s.state in STANDING for s in state.stops)
 
     def handle(self, event: m.Event) -> list[m.Command]:

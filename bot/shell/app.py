@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sqlite3
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -33,7 +34,15 @@ from bot.shell.exchange import NOT_EXECUTED, UNKNOWN_OUTCOME, Venue, error_code
 log = logging.getLogger("bot")
 
 STREAM_RETRY_MS = 1_000
-STALE_ENTRY_MS = 60_000  # a scheduled entry this late at start-up is skipped
+STALE_ENTRY_MS = 60_000  # a scheduled entry this late when it is due is skipped
+REPOSITORY_RETRY_MS = 1_000  # first wait after a failed repository write (doubles, capped)
+REPOSITORY_RETRY_MAX_MS = 30_000
+#: a repository write that failed and can be tried again (a lock held by another process,
+#: a full disk); every write is one SQLite transaction, so a failed one left nothing behind
+REPOSITORY_ERRORS = (sqlite3.Error, OSError)
+#: every ccxt error a call can end in: the narrower classes are caught first, and whatever
+#: is left (OperationFailed, BadResponse, ...) is an outcome we cannot know
+CCXT_ERRORS = (ccxt.BaseError,)
 
 
 class Bot:
@@ -53,6 +62,13 @@ class Bot:
         self.config = config
         self._observer = observer
         exchange.timeout = config.execution.request_timeout_ms  # ccxt's per-request timeout
+        # ccxt's watch_positions can seed its cache with a REST snapshot; when that request
+        # fails (a 503 at start-up) the first watch waits forever and the bot goes blind to
+        # ACCOUNT_UPDATE. Our own reconciliation is the snapshot, retried until it succeeds.
+        exchange.options["watchPositions"] = {
+            **exchange.options.get("watchPositions", {}),
+            "fetchPositionsSnapshot": False,
+        }
         self.venue = Venue(exchange, config.protection.working_type)
         self.repository = repository
         self.entries = list(entries if entries is not None else config.signals.entries)
@@ -87,7 +103,7 @@ class Bot:
     async def _renew_after_expiry(self) -> None:
         try:
             await self._keepalive()
-        except (ccxt.NetworkError, ccxt.ExchangeError) as exc:
+        except CCXT_ERRORS as exc:
             log.warning("listenKey renewal after expiry: %s", type(exc).__name__)
         self._reconcile_all_now()
 
@@ -165,8 +181,11 @@ class Bot:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        while not self._writes.empty():
-            await asyncio.to_thread(self._writes.get_nowait())
+        while not self._writes.empty():  # one try each: shutting down must not hang
+            try:
+                await asyncio.to_thread(self._writes.get_nowait())
+            except REPOSITORY_ERRORS as exc:
+                log.error("repository write lost at shutdown: %s", exc)
 
     def _spawn(self, coro: Awaitable[Any], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
@@ -247,7 +266,7 @@ class Bot:
                 return
             except NOT_EXECUTED as exc:
                 if isinstance(exc, ccxt.InvalidNonce):
-                    await self.venue.exchange.load_time_difference()
+                    await self._resync_clock()
                 if attempt == execution.max_attempts:
                     self._emit(
                         [
@@ -270,7 +289,19 @@ class Bot:
                     [m.OrderRejected(symbol, client_id, error_code(exc), self.venue.now_ms())]
                 )
                 return
+            except CCXT_ERRORS as exc:  # e.g. a response ccxt could not parse
+                log.warning("%s %s: %s", symbol, client_id, type(exc).__name__)
+                self._emit([m.OrderOutcomeUnknown(symbol, client_id, self.venue.now_ms())])
+                return
             await asyncio.sleep(self._backoff_s(attempt))
+
+    async def _resync_clock(self) -> None:
+        """After -1021 (timestamp outside recvWindow): measure the offset to the server's
+        clock again. If that fails too, the retry's backoff gives it another chance."""
+        try:
+            await self.venue.exchange.load_time_difference()
+        except CCXT_ERRORS as exc:
+            log.warning("clock resync failed: %s", type(exc).__name__)
 
     def _backoff_s(self, attempt: int) -> float:
         execution = self.config.execution
@@ -292,16 +323,22 @@ class Bot:
         self._spawn(self._reconcile(symbol), f"reconcile-{symbol}")
 
     async def _reconcile(self, symbol: str) -> None:
+        """Reconcile ``symbol`` over REST, retrying with capped backoff until it succeeds:
+        giving up would leave the bot blind (at start-up, no entry is sent until every
+        symbol has been reconciled once)."""
+        attempt = 0
         try:
-            for attempt in range(1, self.config.execution.max_attempts + 1):
+            while True:
+                attempt += 1
                 try:
                     self._emit(await self.venue.reconcile(symbol))
                     return
-                except (*NOT_EXECUTED, *UNKNOWN_OUTCOME):
+                except CCXT_ERRORS as exc:
+                    if isinstance(exc, ccxt.InvalidNonce):
+                        await self._resync_clock()
+                    if attempt == self.config.execution.max_attempts:
+                        log.error("%s: reconciliation failing (%s); still trying", symbol, exc)
                     await asyncio.sleep(self._backoff_s(attempt))
-            log.error(
-                "%s: reconciliation failed %d times", symbol, self.config.execution.max_attempts
-            )
         finally:
             self._reconciling[symbol] = False
 
@@ -312,7 +349,7 @@ class Bot:
         while True:
             try:
                 await once()
-            except (ccxt.NetworkError, ccxt.AuthenticationError, ccxt.ExchangeError) as exc:
+            except CCXT_ERRORS as exc:
                 log.warning("stream error: %s", type(exc).__name__)
                 await asyncio.sleep(STREAM_RETRY_MS / 1000)
                 self._reconcile_all_now()
@@ -323,11 +360,9 @@ class Bot:
 
     async def _positions_once(self) -> None:
         symbols = [self.venue.unified(s) for s in self.config.bot.symbols]
-        source = "rest"  # ccxt answers the first call from a REST snapshot
-        while True:
+        while True:  # no REST snapshot (see __init__): every answer is an ACCOUNT_UPDATE
             positions = await self.venue.exchange.watch_positions(symbols)
-            self._emit(self.venue.position_events(positions, source))
-            source = "stream"
+            self._emit(self.venue.position_events(positions, "stream"))
 
     async def _marks_once(self, symbol: str) -> None:
         unified = self.venue.unified(symbol)
@@ -342,7 +377,7 @@ class Bot:
             await asyncio.sleep(interval_ms / 1000)
             try:
                 await action()
-            except (ccxt.NetworkError, ccxt.ExchangeError) as exc:
+            except CCXT_ERRORS as exc:
                 log.warning(
                     "%s failed: %s", getattr(action, "__name__", "task"), type(exc).__name__
                 )
@@ -362,22 +397,36 @@ class Bot:
         # lost, an entry may look undone while its position stands on the exchange (then the
         # guard, no longer FLAT, ignores the entry).
         await self._positions_known.wait()
-        started_ms = self.venue.now_ms()
         for entry in sorted(self.entries, key=lambda e: e.at_ms):
             if (entry.at_ms, entry.symbol) in done:
-                continue
-            if entry.at_ms < started_ms - STALE_ENTRY_MS:
-                log.warning("%s: entry at %d skipped: too old at start", entry.symbol, entry.at_ms)
                 continue
             delay_ms = entry.at_ms - self.venue.now_ms()
             if delay_ms > 0:
                 await asyncio.sleep(delay_ms / 1000)
             now = self.venue.now_ms()
+            if now - entry.at_ms > STALE_ENTRY_MS:  # the market it was meant for is gone
+                log.warning(
+                    "%s: entry at %d skipped: %d ms late",
+                    entry.symbol,
+                    entry.at_ms,
+                    now - entry.at_ms,
+                )
+                continue
             record = {"at_ms": entry.at_ms, "side": entry.side, "quantity": str(entry.quantity)}
-            # Recorded before it is sent: a crash in between loses an entry, never doubles one.
-            await asyncio.to_thread(
-                self.repository.append_event, now, "entry", entry.symbol, record
-            )
+            # Recorded before it is sent: a crash in between loses an entry, never doubles
+            # one; an entry that cannot be recorded is not sent.
+            try:
+                await asyncio.to_thread(
+                    self.repository.append_event, now, "entry", entry.symbol, record
+                )
+            except REPOSITORY_ERRORS as exc:
+                log.error(
+                    "%s: entry at %d not sent: cannot record it (%s)",
+                    entry.symbol,
+                    entry.at_ms,
+                    exc,
+                )
+                continue
             self._emit([m.EntryRequested(entry.symbol, entry.side, entry.quantity, now)])
         await asyncio.Event().wait()  # nothing more to do; live until cancelled
 
@@ -386,9 +435,20 @@ class Bot:
         self._writes.put_nowait(action)
 
     async def _repository_writer(self) -> None:
+        """Apply the writes in order. A failed write (another process holds the lock, the
+        disk is full) is retried with capped backoff before any later one: the repository
+        falls behind but never reorders, and protection goes on meanwhile."""
         while True:
             action = await self._writes.get()
-            await asyncio.to_thread(action)
+            wait_ms = REPOSITORY_RETRY_MS
+            while True:
+                try:
+                    await asyncio.to_thread(action)
+                    break
+                except REPOSITORY_ERRORS as exc:
+                    log.error("repository write failed (%s); retrying in %d ms", exc, wait_ms)
+                    await asyncio.sleep(wait_ms / 1000)
+                    wait_ms = min(wait_ms * 2, REPOSITORY_RETRY_MAX_MS)
 
     def _persist(self, before: GuardState, after: GuardState) -> None:
         now = self.venue.now_ms()

@@ -114,7 +114,12 @@ class Venue:
                 None, self.unified(cmd.symbol), {"trigger": True, "clientOrderId": cmd.client_id}
             )
         except ccxt.OrderNotFound:
-            pass  # already gone: triggered, expired or cancelled before
+            # Already gone (-2011): cancelled before, expired, or it fired, and then the
+            # position is closing. Only a lookup tells which; a fired stop must not pass for
+            # a cancelled one, or the bot goes on protecting a position that is gone.
+            found = await self.look_up(m.LookUpOrder(cmd.symbol, cmd.client_id, stop=True))
+            if any(isinstance(e, m.StopStatusChanged) for e in found):
+                return found
         return [m.StopCancelled(cmd.symbol, cmd.client_id, self.now_ms())]
 
     async def look_up(self, cmd: m.LookUpOrder) -> list[m.Event]:

@@ -683,20 +683,50 @@ PROTECTED_ROWS = [
         [],
     ),
     row(
-        "protected: TRIGGERED: the stop fired; a timer to confirm the position closed",
+        "protected: TRIGGERED: the stop fired; reconcile now (REST's absence is believed from "
+        "here on) and again once the confirmation time is up",
         protected(),
         status(S1, "TRIGGERED"),
         "PROTECTED",
         ((S1, "fired"),),
-        [set_timer(T_LATER + 10_000)],
+        [RECONCILE, set_timer(T_LATER + 10_000)],
     ),
     row(
-        "protected: FINISHED: the stop fired; a timer to confirm the position closed",
+        "protected: FINISHED: the stop fired; reconcile now (REST's absence is believed from "
+        "here on) and again once the confirmation time is up",
         protected(),
         status(S1, "FINISHED"),
         "PROTECTED",
         ((S1, "fired"),),
-        [set_timer(T_LATER + 10_000)],
+        [RECONCILE, set_timer(T_LATER + 10_000)],
+    ),
+    row(
+        "protected: a fired stop blocks the trail's next stop: the position should be flat, "
+        "and a new stop on it would be an orphan",
+        protected(stop_state="fired"),
+        mark(ACTIVATING_MARK, T_MARK),
+        "PROTECTED",
+        ((S1, "fired"),),
+        [],
+        trail__stop=TRAILED_STOP,
+    ),
+    row(
+        "protected: reconciled within the confirmation time of a fire, still open: wait "
+        "(REST may show the close late)",
+        protected(stop_state="fired"),
+        reconciled(True, T_ACCEPT + 5_000),
+        "PROTECTED",
+        ((S1, "fired"),),
+        [],
+    ),
+    row(
+        "protected: reconciled past the confirmation time of a fire, still open: the fire "
+        "did not close it; forget that stop and protect again",
+        protected(stop_state="fired"),
+        reconciled(True, T_ACCEPT + 10_000),
+        "PROTECTED",
+        ((S2, "placing"),),
+        [note("open-after-fire", S1), place(LONG_STOP, S2)],
     ),
     row(
         "protected: the fired stop's timer with the position still open: reconcile",
@@ -898,7 +928,7 @@ PROTECTED_ROWS = [
         status(S1, "FINISHED", T_LATER + 300),
         "PROTECTED",
         ((S1, "fired"),),
-        [set_timer(T_LATER + 300 + 10_000)],
+        [RECONCILE, set_timer(T_LATER + 300 + 10_000)],
     ),
     row(
         "protected: a stop accepted after the listing was asked is kept though not listed",
@@ -1008,7 +1038,7 @@ CLOSING_ROWS = [
         status(S1, "TRIGGERED"),
         "CLOSING",
         ((S1, "fired"),),
-        [set_timer(T_LATER + 10_000)],
+        [RECONCILE, set_timer(T_LATER + 10_000)],
     ),
     row(
         "closing: a stop accepted while closing is working; the phase stays CLOSING",

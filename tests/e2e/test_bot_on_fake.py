@@ -195,3 +195,54 @@ def test_close_position_stops_cannot_trail_where_binance_refuses_a_second_one(tm
     assert [w.first for w in naked] == [True]  # but never naked either
     _, records, _ = run(tmp_path / "b")  # reduce_only
     assert len(stop_levels(records)) > 10
+
+
+def test_a_repository_locked_by_another_process_delays_writes_and_loses_none(tmp_path, caplog):
+    """Another connection (an operator's sqlite3 shell, a backup) holds the write lock for a
+    second while the stop trails: the bot's writes fail, are retried in order, and land; the
+    position stays protected throughout."""
+    import sqlite3
+
+    from bot.repository import Repository
+
+    held: dict[str, sqlite3.Connection] = {}
+    db = tmp_path / "bot.sqlite"
+
+    def lock_for_a_second(sim, venue, session):
+        def lock(_event):
+            held["c"] = sqlite3.connect(db, isolation_level=None, timeout=0)
+            held["c"].execute("BEGIN IMMEDIATE")
+
+        def unlock(_event):
+            held["c"].execute("COMMIT")
+            held["c"].close()
+
+        at_us = (T0_MS + 110_000) * 1000 - sim.env.now  # trailing: a write every second
+        sim.env.timeout(at_us).callbacks.append(lock)
+        sim.env.timeout(at_us + 1_000_000).callbacks.append(unlock)
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    outcome = run_bot(
+        BotRun(
+            bot_config=config(),
+            tape=rise_then_fall(),
+            repository_path=db,
+            start_us=T0_MS * 1000,
+            horizon_s=300,
+            venue_config=VenueConfig(symbols=("SOONUSDT",)),
+            rest_latency=Fixed(150),
+            ws_latency=Fixed(20),
+            setup=lock_for_a_second,
+        )
+    )
+    assert outcome.error == ""
+    assert any("repository write failed" in r.getMessage() for r in caplog.records)
+    truth = truth_records(outcome.sim.trace.lines)
+    naked = naked_windows(truth, outcome.result.end_us // 1000)
+    assert [w.first for w in naked] == [True]  # only the entry's own window
+    assert truth[-1]["positions"] == {} and truth[-1]["open_algo_orders"] == []
+    with Repository(db) as repository:
+        journal = [row.amount for row in repository.positions_journal()]
+        assert repository.load_trails() == {}  # the close's delete landed after the lock
+        assert repository.stops(open_only=True) == []
+    assert journal[0] == 4 and journal[-1] == 0
