@@ -227,6 +227,7 @@ def _run(scenario: Scenario, seed: int, variant: str, scratch: Path) -> RunRepor
         converge_ms=converge_ms,
         symbols=tuple(scenario.exchange.symbols),
         initial_stop_pct=spec.bot_config.protection.initial_stop_pct,
+        entries=tuple((e.at_ms, e.symbol) for e in spec.bot_config.signals.entries),
     )
     verdicts = tuple(run_checkers(records, scenario.expect.checkers, ctx))
     expected_failures = tuple(scenario.expect.variants.get(variant, ()))

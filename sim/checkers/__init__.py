@@ -14,6 +14,7 @@ from typing import Any
 
 from sim.checkers import (
     belief_matches_truth,
+    entries_on_time,
     errors_handled,
     loss_bounded,
     no_duplicate_stops,
@@ -38,6 +39,7 @@ REGISTRY: dict[str, Checker] = {
         errors_handled,
         rate_budget,
         no_duplicate_stops,
+        entries_on_time,
     )
 }
 

@@ -32,6 +32,8 @@ class CheckContext:
     initial_stop_pct: Decimal | None = None
     """The bot's initial stop distance in percent of the entry price (``loss_bounded`` uses
     it when its ``stop_pct`` parameter is not given)."""
+    entries: tuple[tuple[int, str], ...] = ()
+    """The scenario's scheduled entries, ``(at_ms, symbol)`` (``entries_on_time``)."""
 
     def __post_init__(self) -> None:
         for name in ("start_ms", "end_ms", "heal_ms", "converge_ms", "entry_window_ms"):
@@ -52,6 +54,7 @@ class CheckContext:
                 f"CheckContext.entry_window_ms must be >= 0, got {self.entry_window_ms}"
             )
         object.__setattr__(self, "symbols", tuple(self.symbols))
+        object.__setattr__(self, "entries", tuple((int(t), str(s)) for t, s in self.entries))
         if self.initial_stop_pct is not None and not isinstance(self.initial_stop_pct, Decimal):
             try:
                 pct = Decimal(str(self.initial_stop_pct))

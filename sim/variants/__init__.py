@@ -40,6 +40,8 @@ for _name, _cls in (
     ("loosening-trail", zoo.LooseningTrailBot),
     ("trust-rest-absence", zoo.TrustRestAbsenceBot),
     ("no-cancel-backpressure", zoo.NoCancelBackpressureBot),
+    ("gone-means-cancelled", zoo.GoneMeansCancelledBot),
+    ("reconcile-gives-up", zoo.ReconcileGivesUpBot),
 ):
     VARIANTS[_name] = (_cls, " ".join((_cls.__doc__ or "").split()))
 

@@ -7,8 +7,12 @@ bugs come from in real bots.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import logging
 from decimal import ROUND_CEILING, ROUND_FLOOR
+
+import ccxt
 
 from bot.core import messages as m
 from bot.core import trailing
@@ -16,6 +20,7 @@ from bot.core.book import BookChange, Holding, PositionBook
 from bot.core.guard import GuardState, Outcome, StopGuard
 from bot.core.protector import Protector
 from bot.shell.app import Bot
+from bot.shell.exchange import NOT_EXECUTED, UNKNOWN_OUTCOME, Venue
 
 
 # ------------------------------------------------------------------ cancel-then-create
@@ -269,6 +274,7 @@ class NoBackpressureGuard(StopGuard):
             trail is None
             or self._in_flight(state)
             or state.phase not in ("UNPROTECTED", "PROTECTED")
+            or any(s.state == "fired" for s in state.stops)
         ):
             return state, []
         best = self._most_protective(state)
@@ -284,3 +290,46 @@ class NoCancelBackpressureBot(Bot):
 
     class protector_class(Protector):
         guard_class = NoBackpressureGuard
+
+
+# ------------------------------------------------------------------ gone-means-cancelled
+class GoneMeansCancelledVenue(Venue):
+    async def cancel_stop(self, cmd: m.CancelStop) -> list[m.Event]:
+        try:
+            await self.exchange.cancel_order(
+                None, self.unified(cmd.symbol), {"trigger": True, "clientOrderId": cmd.client_id}
+            )
+        except ccxt.OrderNotFound:
+            pass  # the bug: "unknown order" taken for "cancelled", never asked whether it fired
+        return [m.StopCancelled(cmd.symbol, cmd.client_id, self.now_ms())]
+
+
+class GoneMeansCancelledBot(Bot):
+    """Takes -2011 ("Unknown order sent") on a cancel for success: the stop is gone, as
+    wanted. But a stop that is gone may have fired; when the stream that would have said so
+    is silent, the bot keeps trailing a position that no longer exists and leaves its next
+    stop on a flat symbol."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.venue = GoneMeansCancelledVenue(self.venue.exchange, self.venue.working_type)
+
+
+# ------------------------------------------------------------------ reconcile-gives-up
+class ReconcileGivesUpBot(Bot):
+    """Retries a failed REST reconciliation a few times, then gives up until the next
+    periodic one. At start-up no entry may go out before the first reconciliation (the bot
+    must know what is open), so a positionRisk outage of a few seconds silences the bot's
+    entries for a whole reconciliation interval."""
+
+    async def _reconcile(self, symbol: str) -> None:
+        try:
+            for attempt in range(1, self.config.execution.max_attempts + 1):
+                try:
+                    self._emit(await self.venue.reconcile(symbol))
+                    return
+                except (*NOT_EXECUTED, *UNKNOWN_OUTCOME):
+                    await asyncio.sleep(self._backoff_s(attempt))
+            logging.getLogger("bot").error("%s: reconciliation failed; giving up", symbol)
+        finally:
+            self._reconciling[symbol] = False
