@@ -236,8 +236,8 @@ class StopGuard:
             or state.phase not in ("UNPROTECTED", "PROTECTED")
             or any(s.state == "fired" for s in state.stops)
         ):
-            # A fired stop means the position should be flat: wait for the reconciliation
-            # its timer asks for rather than put a new stop on a position that may be gone.
+            # A fired stop means the position should be flat: wait for the reconciliations
+            # the fire asked for rather than put a new stop on a position that may be gone.
             return state, []
         best = self._most_protective(state)
         if best is not None:
