@@ -46,7 +46,11 @@ def rise_then_fall(side="long"):
     return waypoint_tape("SOONUSDT", TICK, waypoints, step_ms=1000)
 
 
-def run(tmp_path, *, side="long", tape=None, restarts_ms=(), horizon_s=300, **protection):
+def run(
+    tmp_path, *, side="long", tape=None, restarts_ms=(), horizon_s=300, setup=None, **protection
+):
+    """The demo config's bot on the rise-then-fall tape; ``setup(sim, venue, session)`` may
+    schedule a fault. Returns the outcome, the truth records and the naked windows."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     spec = BotRun(
         bot_config=config(side, **protection),
@@ -58,6 +62,7 @@ def run(tmp_path, *, side="long", tape=None, restarts_ms=(), horizon_s=300, **pr
         rest_latency=Fixed(150),
         ws_latency=Fixed(20),
         restarts_ms=restarts_ms,
+        setup=setup,
     )
     outcome = run_bot(spec)
     records = truth_records(outcome.sim.trace.lines)
@@ -149,20 +154,7 @@ def test_listen_key_expiry_mid_position_is_noticed_at_once_and_recovered(tmp_pat
 
         sim.env.timeout(expire_ms * 1000 - sim.env.now).callbacks.append(expire)
 
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    outcome = run_bot(
-        BotRun(
-            bot_config=config(),
-            tape=rise_then_fall(),
-            repository_path=tmp_path / "bot.sqlite",
-            start_us=T0_MS * 1000,
-            horizon_s=300,
-            venue_config=VenueConfig(symbols=("SOONUSDT",)),
-            rest_latency=Fixed(150),
-            ws_latency=Fixed(20),
-            setup=expire_keys_at,
-        )
-    )
+    outcome, truth, naked = run(tmp_path, setup=expire_keys_at)
     records = list(outcome.sim.trace.records())
     posts = [
         r["t_ms"]
@@ -172,10 +164,8 @@ def test_listen_key_expiry_mid_position_is_noticed_at_once_and_recovered(tmp_pat
         and r["status"] == 200
     ]
     assert any(expire_ms < t <= expire_ms + 5_000 for t in posts), posts  # re-authenticated
-    truth = truth_records(outcome.sim.trace.lines)
     assert truth[-1]["positions"] == {} and truth[-1]["open_algo_orders"] == []
     assert outcome.bots[0].protector.state("SOONUSDT").phase == "FLAT"  # belief = truth
-    naked = naked_windows(truth, outcome.result.end_us // 1000)
     assert [w.first for w in naked] == [True]
     with Repository(tmp_path / "bot.sqlite") as repository:
         journal = [row.amount for row in repository.positions_journal()]
@@ -221,24 +211,9 @@ def test_a_repository_locked_by_another_process_delays_writes_and_loses_none(tmp
         sim.env.timeout(at_us).callbacks.append(lock)
         sim.env.timeout(at_us + 1_000_000).callbacks.append(unlock)
 
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    outcome = run_bot(
-        BotRun(
-            bot_config=config(),
-            tape=rise_then_fall(),
-            repository_path=db,
-            start_us=T0_MS * 1000,
-            horizon_s=300,
-            venue_config=VenueConfig(symbols=("SOONUSDT",)),
-            rest_latency=Fixed(150),
-            ws_latency=Fixed(20),
-            setup=lock_for_a_second,
-        )
-    )
+    outcome, truth, naked = run(tmp_path, setup=lock_for_a_second)
     assert outcome.error == ""
     assert any("repository write failed" in r.getMessage() for r in caplog.records)
-    truth = truth_records(outcome.sim.trace.lines)
-    naked = naked_windows(truth, outcome.result.end_us // 1000)
     assert [w.first for w in naked] == [True]  # only the entry's own window
     assert truth[-1]["positions"] == {} and truth[-1]["open_algo_orders"] == []
     with Repository(db) as repository:
