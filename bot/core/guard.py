@@ -119,6 +119,10 @@ def exit_side(side: str) -> str:
 
 
 class StopGuard:
+    #: stops standing or being cancelled beyond which no new one is placed (a variant may
+    #: lift it)
+    max_stops = MAX_STOPS
+
     def __init__(self, config: GuardConfig) -> None:
         self.config = config
 
@@ -250,7 +254,7 @@ class StopGuard:
             if best.level == trail.stop:
                 return state, []
         standing = [s for s in state.stops if s.state in (*LIVE_STATES, "cancelling")]
-        if len(standing) >= MAX_STOPS:
+        if len(standing) >= self.max_stops:
             return state, []  # a cancel is slow or refused: no third stop (after it: again)
         if state.mark is not None and beyond(state.side, trail.stop, state.mark):
             return self._on_crossed(state, t_ms, "the wanted stop level is already crossed")

@@ -268,19 +268,7 @@ class TrustRestAbsenceBot(Bot):
 
 # ------------------------------------------------------------------ no cancel backpressure
 class NoBackpressureGuard(StopGuard):
-    def _protect(self, state: GuardState, t_ms: int) -> Outcome:
-        trail = state.trail
-        if (
-            trail is None
-            or self._in_flight(state)
-            or state.phase not in ("UNPROTECTED", "PROTECTED")
-            or any(s.state == "fired" for s in state.stops)
-        ):
-            return state, []
-        best = self._most_protective(state)
-        if best is not None and best.level == trail.stop:
-            return state, []
-        return self._place(state, trail.stop, t_ms)  # the bug: cancels pending or not
+    max_stops = 1_000_000  # the bug: a new stop whether the cancels before it are done or not
 
 
 class NoCancelBackpressureBot(Bot):
