@@ -110,8 +110,7 @@ class Bot:
     # ------------------------------------------------------------------ lifecycle
     async def run(self) -> None:
         """Run until cancelled; then shut down gracefully (stops stay on the exchange)."""
-        exchange = self.venue.exchange
-        await exchange.load_markets()
+        await self._load_markets()
         symbols = list(self.config.bot.symbols)
         ticks = self.venue.bind_markets(symbols)
         p = self.config.protection
@@ -294,6 +293,20 @@ class Bot:
                 self._emit([m.OrderOutcomeUnknown(symbol, client_id, self.venue.now_ms())])
                 return
             await asyncio.sleep(self._backoff_s(attempt))
+
+    async def _load_markets(self) -> None:
+        """exchangeInfo, retried with capped backoff until it answers: a 429 or a 5xx at
+        start-up must not kill the bot (futsim fuzz found that it did)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self.venue.exchange.load_markets()
+                return
+            except CCXT_ERRORS as exc:
+                if attempt == self.config.execution.max_attempts:
+                    log.error("exchangeInfo failing (%s); still trying", type(exc).__name__)
+                await asyncio.sleep(self._backoff_s(attempt))
 
     async def _resync_clock(self) -> None:
         """After -1021 (timestamp outside recvWindow): measure the offset to the server's
