@@ -10,8 +10,15 @@ its sending. It must come within ``bound_ms`` of ``at_ms``: later is a failure (
 is the evidence), none at all is a failure if the run went on past ``at_ms + bound_ms``,
 and unknown otherwise. Retries of the same entry (same client id) are not counted twice.
 
+An entry for a symbol that is not flat is not owed: the bot opens positions, it does not add
+to them. So an entry is exempt (not judged, and it claims no sending) when the exchange held a position in its
+symbol at any time from ``busy_ms`` before it up to its time (``venue.truth``: the bot may
+still be closing it), or when an earlier entry for the symbol was sent no more than
+``busy_ms`` before it, or after it (the bot is busy opening that one). Exempt entries are
+counted in ``metrics["exempt"]``.
+
 Parameters: ``bound_ms`` (default 10000: a start-up reconciliation through a few failed
-attempts, well under the 60 s periodic one).
+attempts, well under the 60 s periodic one), ``busy_ms`` (default 5000).
 """
 
 from __future__ import annotations
@@ -27,10 +34,19 @@ NAME = "entries_on_time"
 
 
 def check(records: list[dict[str, Any]], params: Mapping[str, Any], ctx: CheckContext) -> Verdict:
-    bound_ms = as_ms(NAME, "bound_ms", settings(NAME, params, {"bound_ms": 10_000})["bound_ms"])
+    s = settings(NAME, params, {"bound_ms": 10_000, "busy_ms": 5000})
+    bound_ms = as_ms(NAME, "bound_ms", s["bound_ms"])
+    busy_ms = as_ms(NAME, "busy_ms", s["busy_ms"])
+    held: dict[str, list[tuple[int, bool]]] = {}  # symbol -> (t, holding) at each change
     sent: dict[str, list[tuple[int, int, dict[str, Any]]]] = {}  # symbol -> (t, seq, record)
     seen_ids: set[str] = set()
     for seq, record in enumerate(records):
+        if record["kind"] == "venue.truth":
+            for symbol in sorted({*ctx.symbols, *record["positions"], *held}):
+                holding = symbol in record["positions"]
+                changes = held.setdefault(symbol, [(ctx.start_ms, False)])
+                if changes[-1][1] != holding:
+                    changes.append((record["t_ms"], holding))
         if record["kind"] == "bot.command" and record.get("command") == "PlaceEntry":
             client_id = record.get("client_id", "")
             if client_id in seen_ids:
@@ -41,7 +57,21 @@ def check(records: list[dict[str, Any]], params: Mapping[str, Any], ctx: CheckCo
     missing: list[dict[str, Any]] = []
     undecided = 0
     worst_ms = 0
+    exempt = 0
+
+    def busy(symbol: str, at_ms: int) -> bool:
+        changes = held.get(symbol, [])
+        for i, (t_ms, holding) in enumerate(changes):
+            until_ms = changes[i + 1][0] if i + 1 < len(changes) else at_ms + 1
+            if holding and t_ms <= at_ms and until_ms >= at_ms - busy_ms:
+                return True
+        return False
+
+    last_sent_ms: dict[str, int] = {}
     for at_ms, symbol in sorted(ctx.entries):
+        if busy(symbol, at_ms) or last_sent_ms.get(symbol, -(10**15)) >= at_ms - busy_ms:
+            exempt += 1  # decided before claiming a sending: that one may be a later entry's
+            continue
         candidates = sent.get(symbol, [])
         found = next((c for c in candidates if c[0] >= at_ms), None)
         if found is None:
@@ -60,6 +90,7 @@ def check(records: list[dict[str, Any]], params: Mapping[str, Any], ctx: CheckCo
             continue
         candidates.remove(found)
         t_ms, seq, record = found
+        last_sent_ms[symbol] = t_ms
         delay_ms = t_ms - at_ms
         worst_ms = max(worst_ms, delay_ms)
         if delay_ms > bound_ms:
@@ -74,6 +105,7 @@ def check(records: list[dict[str, Any]], params: Mapping[str, Any], ctx: CheckCo
             )
     metrics: dict[str, int | str] = {
         "entries": len(ctx.entries),
+        "exempt": exempt,
         "worst_delay_ms": worst_ms,
         "bound_ms": bound_ms,
     }
