@@ -21,9 +21,11 @@ Never use ``real_asyncio=True``: the loop's clock is simpy's and reads no ``time
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import freezegun
 import freezegun.api
@@ -32,6 +34,21 @@ import freezegun.config
 from sim.runtime.units import US_PER_S
 
 _NAIVE_EPOCH = _dt.datetime(1970, 1, 1)
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """While freezegun swaps module-level clock aliases (``from time import perf_counter``
+    in any loaded module, Hypothesis' included), a gc callback could read an alias that is
+    already fake while freezegun has no frozen instant yet (or any more): IndexError in the
+    callback. Found when Hypothesis drove runs: its gc callback times collections."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _VirtualInstant:
@@ -73,8 +90,9 @@ class VirtualWallClock:
         freezegun.configure(default_ignore_list=[])
         instant = _VirtualInstant(self._now_us)
         try:
-            self._freezer = freezegun.freeze_time(instant())
-            self._freezer.start()
+            with _no_gc():
+                self._freezer = freezegun.freeze_time(instant())
+                self._freezer.start()
         except BaseException:
             self._freezer = None
             freezegun.configure(default_ignore_list=self._saved_ignore)
@@ -99,7 +117,8 @@ class VirtualWallClock:
         if self._freezer is None:
             return
         try:
-            self._freezer.stop()
+            with _no_gc():
+                self._freezer.stop()
         finally:
             self._freezer = None
             freezegun.configure(default_ignore_list=self._saved_ignore)
