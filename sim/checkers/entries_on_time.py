@@ -11,11 +11,11 @@ is the evidence), none at all is a failure if the run went on past ``at_ms + bou
 and unknown otherwise. Retries of the same entry (same client id) are not counted twice.
 
 An entry for a symbol that is not flat is not owed: the bot opens positions, it does not add
-to them. So an entry is exempt (not judged, and it claims no sending) when the exchange held a position in its
-symbol at any time from ``busy_ms`` before it up to its time (``venue.truth``: the bot may
-still be closing it), or when an earlier entry for the symbol was sent no more than
-``busy_ms`` before it, or after it (the bot is busy opening that one). Exempt entries are
-counted in ``metrics["exempt"]``.
+to them. So an entry is exempt (not judged, and it claims no sending) when the exchange held
+a position in its symbol at any time from ``busy_ms`` before it up to its time
+(``venue.truth``: the bot may still be closing it), or when an earlier entry for the symbol
+was sent no more than ``busy_ms`` before it, or after it (the bot is busy opening that one).
+Exempt entries are counted in ``metrics["exempt"]``.
 
 Parameters: ``bound_ms`` (default 10000: a start-up reconciliation through a few failed
 attempts, well under the 60 s periodic one), ``busy_ms`` (default 5000).
