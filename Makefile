@@ -3,13 +3,18 @@
 #   make demo   — the main job: replay every incident scenario, show the verdicts
 #   make test   — lint, import rules and the test suite (what CI runs)
 #   make bench  — benchmarks (not part of the tests)
+#   make fuzz   — a fuzz campaign against the reference bot: 2,000 generated worlds (~5 min)
+#   make fuzz-zoo — the fuzzer must find every bug of the zoo (a pytest campaign, ~15 min)
 
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench fuzz fuzz-zoo clean
+
+FUZZ_EXAMPLES ?= 2000
+FUZZ_SEED     ?= 0
 
 setup: $(STAMP)
 
@@ -34,6 +39,12 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+fuzz: $(STAMP)
+	$(BIN)/futsim fuzz --examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED)
+
+fuzz-zoo: $(STAMP)
+	$(BIN)/python -m pytest -m campaign tests/fuzz/test_zoo.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

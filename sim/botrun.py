@@ -61,9 +61,15 @@ class LaggingRepository:
 
     WRITES = ("append_event", "save_trail", "delete_trail", "save_stop", "journal_position")
 
-    def __init__(self, inner: Repository, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        inner: Repository,
+        loop: asyncio.AbstractEventLoop,
+        on_delay: Callable[[str, int], None] | None = None,
+    ) -> None:
         self._inner = inner
         self._loop = loop
+        self._on_delay = on_delay  # told of each write held back: (method, delay_ms)
         self.delay_ms = 0
         self._pending: dict[asyncio.TimerHandle, None] = {}
 
@@ -77,6 +83,8 @@ class LaggingRepository:
                 return method(*args, **kwargs)
             handle = self._loop.call_later(self.delay_ms / 1000, self._land, method, args, kwargs)
             self._pending[handle] = None
+            if self._on_delay is not None:
+                self._on_delay(name, self.delay_ms)
             return None
 
         return write
@@ -148,7 +156,13 @@ def run_bot(spec: BotRun, process: BotProcess | None = None) -> BotRunOutcome:
     async def one_life() -> int | None:
         """Run one life of the bot; returns the restart delay if it was killed."""
         loop = asyncio.get_running_loop()
-        repository = LaggingRepository(Repository(spec.repository_path), loop)
+        repository = LaggingRepository(
+            Repository(spec.repository_path),
+            loop,
+            on_delay=lambda method, delay_ms: sim.trace.record(
+                "bot.write_delayed", life=len(bots), method=method, delay_ms=delay_ms
+            ),
+        )
         repository.delay_ms = process.write_lag_ms
         process.repository = repository
         exchange = simulated_binanceusdm(session)

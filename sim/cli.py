@@ -271,6 +271,77 @@ def _scenarios(args: argparse.Namespace) -> int:
     return status
 
 
+def _duration_s(text: str) -> float:
+    from sim.scenario.load import Reject, _duration_ms
+
+    try:
+        ms = _duration_ms(text)
+    except Reject:
+        ms = 0
+    if ms <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected a duration > 0 such as 90s, 10m or 1h30m"
+        )
+    return ms / 1000
+
+
+def _fuzz(args: argparse.Namespace) -> int:
+    from sim.fuzz.campaign import Campaign
+    from sim.scenario.model import FAULT_KINDS
+
+    kinds = tuple(args.faults.split(",")) if args.faults else FAULT_KINDS
+    unknown = [k for k in kinds if k not in FAULT_KINDS]
+    if unknown:
+        print(
+            f"futsim fuzz: --faults: unknown fault kind {unknown[0]!r}; "
+            f"known: {', '.join(FAULT_KINDS)}",
+            file=sys.stderr,
+        )
+        return 2
+    examples = 100 if args.examples is None and args.budget is None else args.examples
+    try:
+        campaign = Campaign(
+            variant=args.variant,
+            examples=examples,
+            budget_s=args.budget,
+            seed=args.seed,
+            out_dir=Path(args.out),
+            symbols=args.symbols,
+            safety_ms=int(args.safety * 1000),
+            kinds=kinds,
+            shrink=args.shrink,
+            shrink_s=args.shrink_budget,
+            progress=lambda line: print(line, file=sys.stderr, flush=True),
+        )
+    except ValueError as exc:
+        print(f"futsim fuzz: {exc}", file=sys.stderr)
+        return 2
+    budget = f"{examples} examples" if examples is not None else f"{args.budget:g} s"
+    print(
+        f"futsim fuzz: variant {args.variant}, seed {args.seed}, budget {budget}, "
+        f"faults: {'all' if not args.faults else args.faults}",
+        file=sys.stderr,
+    )
+    result = campaign.run()
+    print(
+        f"{result.examples} examples in {result.seconds:.1f} s "
+        f"({result.examples_per_s:.1f}/s), {len(result.finds)} failure(s)"
+        + (f", shrunk in {result.shrink_runs} runs" if result.finds else "")
+        + (
+            f"; {result.both_failed} world(s) beat the reference bot too (not counted)"
+            if result.both_failed
+            else ""
+        )
+    )
+    for find in result.finds:
+        print(f"FOUND: {find.variant} fails {', '.join(find.failing)}: {find.summary}")
+        print(f"  filed as {find.path} (tape: {find.path.with_suffix('.tape.csv').name})")
+        status = "reproduces it" if find.reproduced else "DOES NOT reproduce it: please report"
+        print(f"  replay: {find.replay}   (the filed scenario, loaded back, {status})")
+    print(result.coverage.report())
+    return 1 if result.finds else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="futsim",
@@ -341,6 +412,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--out", default="runs", help="where run folders go (default runs/)")
     check.set_defaults(handler=_check)
+
+    fuzz = commands.add_parser(
+        "fuzz",
+        help="generate worlds with Hypothesis until a checker fails; shrink it and file it",
+        description="Draw price paths, entries and fault schedules (swarm), run the bot "
+        "through each, judge with every checker. A failure is shrunk and written to "
+        "scenarios/found/<id>.toml, replayable with futsim replay. Exit 1 if one is found.",
+    )
+    budget = fuzz.add_mutually_exclusive_group()
+    budget.add_argument("--examples", type=int, metavar="N", help="examples to run (default 100)")
+    budget.add_argument(
+        "--budget", type=_duration_s, metavar="DURATION", help="wall time to fuzz, e.g. 10m"
+    )
+    fuzz.add_argument("--variant", default="reference", help="the bot to fuzz (default: reference)")
+    fuzz.add_argument("--seed", type=int, default=0, help="campaign seed (default 0)")
+    fuzz.add_argument("--out", default="scenarios/found", help="where finds go")
+    fuzz.add_argument("--symbols", nargs="+", metavar="SYM", help="default: 1-2 drawn per world")
+    fuzz.add_argument(
+        "--safety",
+        type=_duration_s,
+        default=60.0,
+        metavar="DURATION",
+        help="virtual time with faults per world (default 60s; then heal and converge, 40 s)",
+    )
+    fuzz.add_argument("--faults", metavar="KIND,...", help="fault kinds to draw from (default all)")
+    fuzz.add_argument("--no-shrink", dest="shrink", action="store_false", help="file as found")
+    fuzz.add_argument(
+        "--shrink-budget",
+        type=_duration_s,
+        default=120.0,
+        metavar="DURATION",
+        help="wall time for shrinking (default 2m)",
+    )
+    fuzz.set_defaults(handler=_fuzz)
 
     listing = commands.add_parser("scenarios", help="list scenarios and why they exist")
     listing.add_argument("paths", nargs="*", metavar="PATH", help="default: scenarios/")

@@ -159,20 +159,26 @@ def run_scenario(
     seed: int | None = None,
     variant: str | None = None,
     out_dir: Path | None = None,
+    tape: list[TapePoint] | None = None,
 ) -> RunReport:
+    """Run ``scenario`` (with ``seed`` and ``variant`` instead of its own, if given).
+    ``tape``: the prices, when the caller already holds them (the fuzzer does; a scenario
+    file names them in ``[tape]``)."""
     seed = scenario.seed if seed is None else seed
     variant = variant or scenario.bot.variant
     if variant not in VARIANTS:
         raise ValueError(f"unknown bot variant {variant!r}; known: {', '.join(VARIANTS)}")
     with tempfile.TemporaryDirectory(prefix="futsim-") as scratch:
-        report = _run(scenario, seed, variant, Path(scratch))
+        report = _run(scenario, seed, variant, Path(scratch), tape)
         if out_dir is not None:
             write_run_folder(report, out_dir)
             report = dataclasses.replace(report, run_dir=out_dir)
     return report
 
 
-def _run(scenario: Scenario, seed: int, variant: str, scratch: Path) -> RunReport:
+def _run(
+    scenario: Scenario, seed: int, variant: str, scratch: Path, tape: list[TapePoint] | None
+) -> RunReport:
     ex = scenario.exchange
     start_ms, heal_ms = scenario.start_ms, scenario.start_ms + scenario.phases.heal_at_ms
     converge_ms = heal_ms + scenario.phases.converge_within_ms
@@ -199,7 +205,7 @@ def _run(scenario: Scenario, seed: int, variant: str, scratch: Path) -> RunRepor
 
     spec = BotRun(
         bot_config=build_bot_config(scenario, scratch / "bot.sqlite"),
-        tape=build_tape(scenario),
+        tape=build_tape(scenario) if tape is None else tape,
         repository_path=scratch / "bot.sqlite",
         start_us=start_ms * 1000,
         horizon_s=scenario.duration_ms / 1000,

@@ -42,6 +42,7 @@ for _name, _cls in (
     ("no-cancel-backpressure", zoo.NoCancelBackpressureBot),
     ("gone-means-cancelled", zoo.GoneMeansCancelledBot),
     ("reconcile-gives-up", zoo.ReconcileGivesUpBot),
+    ("rest-snapshot-overwrites", zoo.RestSnapshotOverwritesBot),
 ):
     VARIANTS[_name] = (_cls, " ".join((_cls.__doc__ or "").split()))
 

@@ -321,3 +321,33 @@ class ReconcileGivesUpBot(Bot):
             logging.getLogger("bot").error("%s: reconciliation failed; giving up", symbol)
         finally:
             self._reconciling[symbol] = False
+
+
+# ------------------------------------------------------------------ REST snapshot overwrites
+class LastSnapshotWinsBook(PositionBook):
+    def apply(self, event) -> BookChange | None:
+        if isinstance(event, m.PositionReported) and event.source == "rest":
+            before = self.get(event.symbol)  # the bug: REST's answer replaces what we know
+            after = Holding(
+                event.symbol,
+                event.amount,
+                event.entry,
+                max(event.event_ms, before.as_of_ms),
+                "rest",
+            )
+            self._holdings[event.symbol] = after
+            if (after.amount, after.entry) == (before.amount, before.entry):
+                return None
+            return BookChange(before, after)
+        return super().apply(event)
+
+
+class RestSnapshotOverwritesBot(Bot):
+    """Replaces its position with whatever the latest REST reconciliation says, without
+    asking whether the answer is older than what the stream already said. A positionRisk
+    snapshot taken before a fill but answered after the fill's ACCOUNT_UPDATE (slow REST, a
+    periodic reconcile racing an entry or a stop) rolls the book back: the bot believes it
+    is flat and cancels the stop of a live position, or re-protects one that is gone."""
+
+    class protector_class(Protector):
+        book_class = LastSnapshotWinsBook
