@@ -187,7 +187,13 @@ def _run(
 
     def setup(sim, venue, session) -> None:
         Nemesis(
-            sim, venue, session, process, scenario.faults, start_ms=start_ms, heal_at_ms=heal_ms
+            sim,
+            venue,
+            session,
+            process,
+            scenario.faults,
+            start_ms=start_ms,
+            heal_at_ms=scenario.phases.heal_at_ms,  # an offset, as the Nemesis takes it
         ).arm()
 
         def at(t_ms: int, phase: str) -> None:
