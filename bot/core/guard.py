@@ -83,6 +83,7 @@ class GuardState:
     close_id: str = ""
     close_since_ms: int = 0
     mark: Decimal | None = None
+    repriced_at: Decimal | None = None  # the mark the last reprice was computed from
     # stops lately done with: their late stream echoes (a NEW after our cancel) are not news
     forgotten: tuple[str, ...] = ()
 
@@ -264,6 +265,12 @@ class StopGuard:
         """The price is past the level protection should be at (a -2021 situation)."""
         if self.config.on_immediate_trigger == "close" or state.mark is None:
             return self._close(state, t_ms, why)
+        if state.repriced_at == state.mark:
+            # Refused again with nothing new to go on: our mark is behind the venue's, and
+            # with a fast REST answer re-pricing would loop without end. The stop would
+            # have fired: close (found by futsim fuzz, REST latency 0 and reprice).
+            return self._close(state, t_ms, f"{why}, again at the same mark")
+        state = dataclasses.replace(state, repriced_at=state.mark)
         tick = self.config.params.tick
         level = state.mark - tick if state.side == "long" else state.mark + tick
         level = to_tick(level, tick, state.side)
@@ -324,7 +331,9 @@ class StopGuard:
         # Stops still standing here belong to no position we know (kept after a restart
         # while REST omitted the symbol): they go before a new position could inherit them.
         state, strays = self._cancel_all(state)
-        state = dataclasses.replace(state, opened_ms=event.t_ms, seq=0, trail=None)
+        state = dataclasses.replace(
+            state, opened_ms=event.t_ms, seq=0, trail=None, repriced_at=None
+        )
         state, client_id = self._next_id(state, "e")
         state = dataclasses.replace(state, phase="ENTERING", entry_id=client_id)
         side = "buy" if event.side == "long" else "sell"
