@@ -218,7 +218,10 @@ class Program:
 
     def checkers(self) -> dict[str, dict[str, Any]]:
         act = self.act_ms()
-        slippage = (self.max_move_pct(act) + Decimal("0.5")).quantize(Decimal("0.01"))
+        # a stop fires and fills, or the bot closes: the price moves for as long as that takes
+        # (what a new position may stand naked covers the same round trips and refusals)
+        window = self.entry_window_ms()
+        slippage = (self.max_move_pct(window) + Decimal("0.5")).quantize(Decimal("0.01"))
         return {
             "stop_coverage": {"entry_window_ms": self.entry_window_ms()},
             # a stop stuck in TRIGGERING cannot be cancelled until its fault heals

@@ -247,7 +247,7 @@ MAX_LENGTH_MS = {
     "rest_response_dropped": 8000,
     "rest_unknown_outcome": 8000,
     "order_forced_2021": 8000,
-    "algo_stuck_triggering": 30_000,
+    "algo_stuck_triggering": 60_000,
     "rest_latency": 60_000,
 }
 
@@ -270,7 +270,8 @@ def fault_schedules(
     unknown = [k for k in kinds if k not in FAULT_KINDS]
     if unknown:
         raise ValueError(f"unknown fault kind {unknown[0]!r}; known: {', '.join(FAULT_KINDS)}")
-    enabled = draw(st.lists(st.sampled_from(tuple(kinds)), min_size=1, unique=True))
+    # a few kinds per world, so their interactions get the whole schedule (swarm testing)
+    enabled = draw(st.lists(st.sampled_from(tuple(kinds)), min_size=1, max_size=4, unique=True))
     latest = safety_ms - 1000
     drafts = []
     for _ in range(draw(st.integers(0, max_faults))):
