@@ -178,6 +178,20 @@ class Program:
         # a burst is backed off exponentially: its end is met up to one capped backoff late
         return max(burst + 5000 if burst else 0, triggering) + forced + lost
 
+    def _blind_ms(self) -> int:
+        """How long the bot may not know that a position closed: a fill whose user-stream
+        frames were lost (or held) is learnt from REST, which it believes only after its
+        lag bound. Until then an entry for that symbol meets a bot that believes it is
+        still in the position, and is not sent."""
+        silent = ("user_stream_dropped", "user_stream_held", "user_stream_delayed")
+        if not any(f.kind in silent for f in self.faults):
+            return 0
+        interval = int(self.config.get("reconcile", {}).get("interval_ms", 60_000))
+        # and REST's absence of a position is believed only rest_lag_bound_ms after the
+        # last evidence of it (the incident: REST lags), one more reconciliation later
+        lag_bound = int(self.config.get("protection", {}).get("rest_lag_bound_ms", 10_000))
+        return 2 * interval + lag_bound + 4 * self.slowest_rest_ms()
+
     def entry_window_ms(self) -> int:
         """How long a new position may stand naked: the entry's round trip and the stop's,
         plus what the faults add (a bot cannot place a stop faster than REST answers)."""
@@ -234,7 +248,8 @@ class Program:
             "no_duplicate_stops": {},
             # entries wait for the first reconciliation, which waits out a read outage
             "entries_on_time": {
-                "bound_ms": 10_000 + act + self._longest("rest_error_burst", reads=True)
+                "bound_ms": 10_000 + act + self._longest("rest_error_burst", reads=True),
+                "busy_ms": 5000 + self._blind_ms(),
             },
         }
 

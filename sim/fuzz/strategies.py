@@ -282,7 +282,9 @@ def fault_schedules(
         if kind not in INSTANT_KINDS:
             longest = MAX_LENGTH_MS.get(kind, 60_000)
             if str(params.get("route", "")).startswith("GET "):
-                longest = 60_000  # reads may fail for long: the bot waits, nothing is naked
+                # reads may fail for long: the bot waits, nothing is naked; but past its
+                # stale-entry horizon (60 s late) a waiting entry is rightly dropped
+                longest = 30_000
             longest = min(longest, safety_ms - at_ms)
             until_ms = at_ms + draw(_ms(10, longest))
         drafts.append((at_ms, kind, until_ms, params))
@@ -343,7 +345,7 @@ def programs(
     moves = tuple(j.at_ms for p in paths for j in p.jumps) + tuple(
         g.at_ms for p in paths for g in p.gaps
     )
-    near = at + moves  # where stops are placed, and where they fire
+    near = (0, *at, *moves)  # start-up, where stops are placed, and where they fire
     return Program(
         paths=paths,
         entries=entries,

@@ -16,7 +16,25 @@ from sim.scenario.load import load_scenario
 from sim.variants import VARIANTS
 
 BUDGET = 400  # examples per variant; the closing note of issue 6 says how many each took
-ZOO = [name for name in VARIANTS if name != "reference"]
+
+# Not found within the budget (seed 0), kept here as strict xfails so that the day the
+# fuzzer finds them the test says so (XPASS fails: remove the mark then).
+NOT_FOUND = {
+    "loosening-trail": "masked: the guard only ratchets (a wanted level looser than the live "
+    "stop is raised to it), so the variant's loosened level never reaches the exchange and "
+    "no checker can see it",
+    "trust-triggering": "needs a stop stuck in TRIGGERING through a long adverse move; not "
+    "met in 400 worlds",
+    "reconcile-gives-up": "needs a positionRisk outage at start-up outlasting 5 attempts "
+    "before an entry; not met in 400 worlds",
+}
+ZOO = [
+    pytest.param(name, marks=pytest.mark.xfail(reason=NOT_FOUND[name], strict=True))
+    if name in NOT_FOUND
+    else name
+    for name in VARIANTS
+    if name != "reference"
+]
 
 
 @pytest.mark.campaign
