@@ -4,7 +4,7 @@
 #   make test   — lint, import rules and the test suite (what CI runs)
 #   make bench  — benchmarks (not part of the tests)
 #   make fuzz   — a fuzz campaign against the reference bot: 2,000 generated worlds (~5 min)
-#   make fuzz-zoo — the fuzzer must find every bug of the zoo (a pytest campaign, ~15 min)
+#   make fuzz-zoo — the fuzzer must find every bug of the zoo (a pytest campaign; slow, see issue 6)
 
 PYTHON ?= python3.11
 VENV   := .venv
